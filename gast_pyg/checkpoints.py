@@ -1,0 +1,292 @@
+"""Checkpoints: the package's own (atomic, config embedded) and the authors'.
+
+Every file is read with ``torch.load(..., weights_only=True)``; the authors'
+training checkpoints additionally hold a pickled ``numpy.random.RandomState``,
+for which exactly the NumPy constructors it needs are allow-listed.
+"""
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Dict, Mapping, Optional, Union
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from gast_pyg.models.builder import build_model
+from gast_pyg.models.gastnet import GASTNet
+from gast_pyg.nn import GlobalGraphAttention, GraphAttentionBlock, LocalAttention, SemGraphConv
+from gast_pyg.skeleton import Skeleton
+
+PathLike = Union[str, os.PathLike]
+FORMAT = 'gast-pyg'
+FORMAT_VERSION = 1
+
+# Bundled skeleton of each joint count the authors' code supports.
+REFERENCE_SKELETONS = {17: 'h36m', 16: 'h36m_sh', 15: 'humaneva', 19: 'h36m_toes'}
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable checkpoint, or one that does not fit."""
+
+
+def _numpy_globals() -> list:
+    from numpy.random import _pickle
+    reconstruct = np._core.multiarray._reconstruct
+    return [
+        np.ndarray, np.dtype, np.random.MT19937,
+        (reconstruct, 'numpy.core.multiarray._reconstruct'),
+        (reconstruct, 'numpy._core.multiarray._reconstruct'),
+        (_pickle.__randomstate_ctor, 'numpy.random._pickle.__randomstate_ctor'),
+        (_pickle.__bit_generator_ctor, 'numpy.random._pickle.__bit_generator_ctor'),
+    ]
+
+
+def read_checkpoint(path: PathLike) -> Any:
+    """``torch.load`` with ``weights_only=True`` (plus the NumPy random state
+    of the authors' files); anything else is a :class:`CheckpointError`
+    naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        with torch.serialization.safe_globals(_numpy_globals()):
+            return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(f"{path}: refused to load: it needs objects outside the "
+                              f"weights-only allow-list ({str(error).splitlines()[0]})") from error
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint "
+                              f"(truncated or another format): {error}") from error
+
+
+def save_checkpoint(path: PathLike, model: GASTNet, **extra: Any) -> Path:
+    """Write ``model`` (config embedded) and ``extra`` entries (epoch,
+    optimizer state, ...) to ``path`` atomically: a temporary file in the
+    same folder renamed over the target, so an interrupted write never leaves
+    a partial checkpoint."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = dict(extra, format=FORMAT, format_version=FORMAT_VERSION,
+                   config=model.config, state_dict=model.state_dict())
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        with os.fdopen(fd, 'wb') as file:
+            file.write(buffer.getbuffer())
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
+def load_checkpoint(path: PathLike) -> Dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint`."""
+    payload = read_checkpoint(path)
+    if not isinstance(payload, dict) or payload.get('format') != FORMAT:
+        raise CheckpointError(f"{path}: not a gast-pyg checkpoint (no 'format': '{FORMAT}' entry); "
+                              f"for the authors' files use load_reference_checkpoint")
+    for key in ('config', 'state_dict'):
+        if key not in payload:
+            raise CheckpointError(f"{path}: gast-pyg checkpoint without its '{key}' entry")
+    return payload
+
+
+def model_from_checkpoint(path: PathLike) -> GASTNet:
+    """Build the model a :func:`save_checkpoint` file describes and load its weights."""
+    payload = load_checkpoint(path)
+    model = build_model(**payload['config'])
+    load_weights(model, payload, source=str(path))
+    return model
+
+
+def load_weights(model: GASTNet, checkpoint: Union[PathLike, Mapping[str, Any]],
+                 source: Optional[str] = None) -> GASTNet:
+    """Load a :func:`save_checkpoint` file into an existing ``model``, after
+    checking that it was saved from the same configuration."""
+    if not isinstance(checkpoint, Mapping):
+        source = str(checkpoint)
+        checkpoint = load_checkpoint(checkpoint)
+    source = source or 'checkpoint'
+    saved, current = checkpoint['config'], model.config
+    for key in sorted(set(saved) | set(current)):
+        if saved.get(key) != current.get(key):
+            raise CheckpointError(f"{source}: saved with {key}={saved.get(key)!r}, "
+                                  f"the model has {key}={current.get(key)!r}")
+    _load_strict(model, checkpoint['state_dict'], source)
+    return model
+
+
+def _load_strict(model: torch.nn.Module, state_dict: Mapping[str, Tensor], source: str) -> None:
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as error:
+        raise CheckpointError(f"{source}: weights do not fit the model: {error}") from error
+
+
+# --------------------------------------------------------------------------
+# The authors' checkpoints (fabro66/GAST-Net-3DPoseEstimation).
+
+
+def _reference_state_dict(checkpoint: Any, source: str) -> Dict[str, Tensor]:
+    if isinstance(checkpoint, Mapping) and 'model_pos' in checkpoint:
+        checkpoint = checkpoint['model_pos']
+    if not isinstance(checkpoint, Mapping) or not all(
+            isinstance(key, str) and isinstance(value, Tensor) for key, value in checkpoint.items()):
+        raise CheckpointError(f"{source}: neither a state dict nor a dict with 'model_pos'")
+    state = {key[len('module.'):] if key.startswith('module.') else key: value
+             for key, value in checkpoint.items()}
+    for key in ('init_bn.weight', 'expand_conv.weight', 'shrink.weight',
+                'layers_graph_conv.0.global_graph_layer.attentions.0.C_k'):
+        if key not in state:
+            raise CheckpointError(f"{source}: not a GAST-Net checkpoint: no '{key}'")
+    return state
+
+
+def _copy_batch_norm(state: Mapping[str, Tensor], src: str, dst: str, out: Dict[str, Tensor]) -> None:
+    for name in ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'):
+        out[dst + name] = state[src + name]
+
+
+def _pointwise(weight: Tensor) -> Tensor:
+    return weight.reshape(weight.size(0), weight.size(1))
+
+
+def _edge_rank(edge_index: Tensor, num_nodes: int) -> Tensor:
+    """Position of each edge in the row-major (target, source) order of the
+    reference's masks."""
+    key = edge_index[1] * num_nodes + edge_index[0]
+    return key.argsort().argsort()
+
+
+def _convert_sem_conv(state, src: str, conv: SemGraphConv, dst: str, out, where: str) -> None:
+    weight, logits = state[src + 'W'], state[src + 'e']
+    if logits.size(1) != conv.edge_logit.size(0):
+        raise CheckpointError(
+            f"{where}: the checkpoint has {logits.size(1)} edge weights, the skeleton's graph "
+            f"has {conv.edge_logit.size(0)} edges (is it the right skeleton?)")
+    out[dst + 'weight'] = torch.cat([weight[0], weight[1]], dim=1)
+    out[dst + 'edge_logit'] = logits.t()[_edge_rank(conv.edge_index, conv.num_nodes)]
+
+
+def _convert_local(state, src: str, local: LocalAttention, dst: str, out, where: str) -> None:
+    names = {'symmetric': ('gcn_sym.', 'bn_1.'), 'connection': ('gcn_con.', 'bn_2.')}
+    for name, conv in local.convs.items():
+        conv_key, norm_key = names[name]
+        _convert_sem_conv(state, src + conv_key, conv, f'{dst}convs.{name}.', out,
+                          f'{where}, {name} graph')
+        _copy_batch_norm(state, src + norm_key, f'{dst}norms.{name}.', out)
+    out[dst + 'lin.weight'] = _pointwise(state[src + 'cat_conv.weight'])
+    _copy_batch_norm(state, src + 'cat_bn.', dst + 'norm.', out)
+
+
+def _convert_global(state, src: str, layer: GlobalGraphAttention, dst: str, out, where: str) -> None:
+    heads = range(layer.heads)
+    found = sum(1 for key in state if key.startswith(f'{src}attentions.') and key.endswith('.C_k'))
+    if found != layer.heads:
+        raise CheckpointError(f"{where}: the checkpoint has {found} global attention heads, "
+                              f"the model {layer.heads}")
+
+    def stacked(name: str) -> Tensor:
+        return torch.cat([state[f'{src}attentions.{k}.{name}'] for k in heads])
+
+    for name, lin in (('g', 'lin_g'), ('theta', 'lin_theta'), ('phi', 'lin_phi')):
+        out[f'{dst}{lin}.weight'] = stacked(f'{name}.weight').squeeze(-1)
+        out[f'{dst}{lin}.bias'] = stacked(f'{name}.bias')
+    project = torch.stack([state[f'{src}attentions.{k}.concat_project.0.weight'].flatten()
+                           for k in heads])
+    out[dst + 'att_theta'], out[dst + 'att_phi'] = project.chunk(2, dim=1)
+    out[dst + 'adaptive'] = torch.stack([state[f'{src}attentions.{k}.C_k'] for k in heads])
+    out[dst + 'lin_out.weight'] = _pointwise(state[src + 'cat_conv.weight'])
+    _copy_batch_norm(state, src + 'cat_bn.', dst + 'norm.', out)
+
+
+def convert_reference_block(state: Mapping[str, Tensor], block: GraphAttentionBlock,
+                            src: str = '', dst: str = '', where: str = 'block',
+                            out: Optional[Dict[str, Tensor]] = None) -> Dict[str, Tensor]:
+    """Map the reference's ``GraphAttentionBlock`` entries under ``src`` onto
+    ``block``'s state dict keys under ``dst``."""
+    out = {} if out is None else out
+    _convert_local(state, src + 'local_graph_layer.', block.local, dst + 'local.', out, where)
+    _convert_global(state, src + 'global_graph_layer.', block.glob, dst + 'glob.', out, where)
+    out[dst + 'lin.weight'] = _pointwise(state[src + 'cat_conv.weight'])
+    _copy_batch_norm(state, src + 'cat_bn.', dst + 'norm.', out)
+    return out
+
+
+def convert_reference_state_dict(state: Mapping[str, Tensor], model: GASTNet,
+                                 source: str = 'checkpoint') -> Dict[str, Tensor]:
+    """The authors' ``SpatioTemporalModel`` state dict in ``model``'s keys and layouts.
+
+    Per-edge weights are reordered from the reference's row-major mask order
+    onto each layer's ``edge_index``."""
+    out: Dict[str, Tensor] = {}
+    _copy_batch_norm(state, 'init_bn.', 'input_norm.', out)
+    out['expand.weight'] = state['expand_conv.weight']
+    _copy_batch_norm(state, 'expand_bn.', 'expand_norm.', out)
+    for i, block in enumerate(model.blocks):
+        convert_reference_block(state, block, f'layers_graph_conv.{i}.', f'blocks.{i}.',
+                                f'{source}: graph attention block {i}', out)
+    for i in range(len(model.temporal)):
+        out[f'temporal.{i}.conv.weight'] = state[f'layers_conv.{2 * i}.weight']
+        _copy_batch_norm(state, f'layers_bn.{2 * i}.', f'temporal.{i}.conv_norm.', out)
+        out[f'temporal.{i}.pointwise.weight'] = _pointwise(state[f'layers_conv.{2 * i + 1}.weight'])
+        _copy_batch_norm(state, f'layers_bn.{2 * i + 1}.', f'temporal.{i}.pointwise_norm.', out)
+    out['shrink.weight'] = _pointwise(state['shrink.weight'])
+    return out
+
+
+def load_reference_checkpoint(
+    checkpoint: Union[PathLike, Mapping[str, Any]],
+    skeleton: Union[str, PathLike, Skeleton, None] = None,
+    causal: bool = False,
+    dropout: float = 0.05,
+) -> GASTNet:
+    """Build a :class:`GASTNet` from the authors' checkpoint (a ``.bin`` file
+    holding ``model_pos`` beside ``epoch``/``lr``/``optimizer``/``random_state``,
+    or a bare state dict, keys possibly prefixed ``module.``), or from such a
+    dict already in memory.
+
+    Filter widths, channels, heads, input features and joint count come from
+    the tensors; ``skeleton`` (default: the bundled skeleton the reference uses
+    for that joint count) must match them. ``causal`` cannot be read from the
+    weights. The model is returned in eval mode.
+    """
+    source = 'state dict' if isinstance(checkpoint, Mapping) else str(checkpoint)
+    raw = checkpoint if isinstance(checkpoint, Mapping) else read_checkpoint(checkpoint)
+    state = _reference_state_dict(raw, source)
+
+    expand = state['expand_conv.weight']
+    channels, in_features, width = expand.shape[:3]
+    filter_widths = [width]
+    while f'layers_conv.{2 * len(filter_widths) - 2}.weight' in state:
+        filter_widths.append(state[f'layers_conv.{2 * len(filter_widths) - 2}.weight'].size(2))
+    num_joints = state['layers_graph_conv.0.global_graph_layer.attentions.0.C_k'].size(0)
+    heads = sum(1 for key in state
+                if key.startswith('layers_graph_conv.0.global_graph_layer.attentions.')
+                and key.endswith('.C_k'))
+
+    if skeleton is None:
+        if num_joints not in REFERENCE_SKELETONS:
+            raise CheckpointError(f"{source}: {num_joints} joints; the reference supports "
+                                  f"{sorted(REFERENCE_SKELETONS)}: pass skeleton=...")
+        skeleton = REFERENCE_SKELETONS[num_joints]
+    if not isinstance(skeleton, Skeleton):
+        skeleton = Skeleton.load(skeleton)
+    if skeleton.num_joints != num_joints:
+        raise CheckpointError(f"{source}: the checkpoint has {num_joints} joints, skeleton "
+                              f"'{skeleton.name}' has {skeleton.num_joints}")
+
+    model = GASTNet(skeleton, filter_widths, channels, causal=causal, dropout=dropout,
+                    heads=heads, in_features=in_features)
+    _load_strict(model, convert_reference_state_dict(state, model, source), source)
+    return model.eval()

@@ -1,0 +1,52 @@
+"""``build_model``: one entry point for every architecture and configuration."""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping, Optional, Sequence, Union
+
+from gast_pyg.models.gastnet import GASTNet
+from gast_pyg.skeleton import Skeleton
+
+SkeletonLike = Union[str, os.PathLike, Skeleton, Mapping[str, Any]]
+
+# Paper configurations: receptive field -> temporal filter widths.
+FILTER_WIDTHS = {9: [3, 3], 27: [3, 3, 3], 81: [3, 3, 3, 3], 243: [3, 3, 3, 3, 3]}
+
+
+def resolve_skeleton(skeleton: SkeletonLike) -> Skeleton:
+    """A :class:`Skeleton` from a bundled name, a YAML path, a mapping (as
+    stored in checkpoints) or a :class:`Skeleton`."""
+    if isinstance(skeleton, Skeleton):
+        return skeleton
+    if isinstance(skeleton, Mapping):
+        return Skeleton.from_dict(dict(skeleton), source='<checkpoint config>')
+    return Skeleton.load(skeleton)
+
+
+def build_model(
+    skeleton: SkeletonLike = 'h36m',
+    receptive_field: Optional[int] = None,
+    filter_widths: Optional[Sequence[int]] = None,
+    channels: int = 128,
+    causal: bool = False,
+    dropout: float = 0.05,
+    arch: str = 'gast',
+    **kwargs: Any,
+) -> GASTNet:
+    """Build GAST-Net for ``skeleton`` with ``receptive_field`` frames (9, 27,
+    81 or 243: filter widths ``[3] * n``) or explicit ``filter_widths``
+    (default: 27 frames). Further keyword arguments go to :class:`GASTNet`
+    (``heads``, ``in_features``, and the ablation switches
+    ``local_connection``, ``local_symmetry``, ``global_attention``,
+    ``adaptive_matrix``)."""
+    if arch != 'gast':
+        raise ValueError(f"unknown arch {arch!r}; available: 'gast'")
+    if filter_widths is not None and receptive_field is not None:
+        raise ValueError("give receptive_field or filter_widths, not both")
+    if filter_widths is None:
+        receptive_field = 27 if receptive_field is None else receptive_field
+        if receptive_field not in FILTER_WIDTHS:
+            raise ValueError(f"receptive_field must be one of {sorted(FILTER_WIDTHS)} "
+                             f"(or give filter_widths), got {receptive_field}")
+        filter_widths = FILTER_WIDTHS[receptive_field]
+    return GASTNet(resolve_skeleton(skeleton), filter_widths, channels, causal, dropout, **kwargs)

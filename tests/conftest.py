@@ -1,0 +1,27 @@
+"""Shared test helpers: the location of ``../shared`` and its reference fixtures."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+SHARED = Path(__file__).resolve().parents[2] / 'shared'
+FIXTURES = SHARED / 'fixtures' / 'gastnet_reference'
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ``../shared``; skips the calling test when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f'{path} is absent (../shared is not beside the project)')
+    return path
+
+
+def load_fixture(name: str) -> dict:
+    return torch.load(shared_path('fixtures', 'gastnet_reference', name), weights_only=True)
+
+
+@pytest.fixture(autouse=True)
+def _deterministic():
+    torch.manual_seed(0)
