@@ -39,7 +39,7 @@ def _numpy_globals() -> list:
     from numpy.random import _pickle
     reconstruct = np._core.multiarray._reconstruct
     return [
-        np.ndarray, np.dtype, np.random.MT19937,
+        np.ndarray, np.dtype, type(np.dtype(np.uint32)), np.random.RandomState, np.random.MT19937,
         (reconstruct, 'numpy.core.multiarray._reconstruct'),
         (reconstruct, 'numpy._core.multiarray._reconstruct'),
         (_pickle.__randomstate_ctor, 'numpy.random._pickle.__randomstate_ctor'),
@@ -54,12 +54,18 @@ def read_checkpoint(path: PathLike) -> Any:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    with open(path, 'rb') as file:
+        magic = file.read(4)
+    # torch.save writes a zip archive; the legacy format starts with a pickle.
+    if magic != b'PK\x03\x04' and magic[:1] != b'\x80':
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint (starts with {magic!r})")
     try:
         with torch.serialization.safe_globals(_numpy_globals()):
             return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as error:
+        reason = str(error).partition('WeightsUnpickler error:')[2].strip().split('\n')[0]
         raise CheckpointError(f"{path}: refused to load: it needs objects outside the "
-                              f"weights-only allow-list ({str(error).splitlines()[0]})") from error
+                              f"weights-only allow-list ({reason or error})") from error
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint "
                               f"(truncated or another format): {error}") from error

@@ -1,6 +1,7 @@
 """GAST-Net: graph attention blocks interleaved with dilated temporal convolutions."""
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, Sequence
 
 import torch.nn.functional as F
@@ -113,6 +114,13 @@ class GASTNet(nn.Module):
                     filter_widths=list(self.filter_widths), channels=self.channels,
                     causal=self.causal, dropout=self.dropout, heads=self.heads,
                     in_features=self.in_features, **self.ablation)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike) -> GASTNet:
+        """Rebuild a model saved by :func:`gast_pyg.save_checkpoint` (config
+        embedded, loaded with ``weights_only=True``)."""
+        from gast_pyg.checkpoints import model_from_checkpoint
+        return model_from_checkpoint(path)
 
     def check_input(self, x: Tensor) -> None:
         """Raise one :class:`ValueError` naming the expected and the received

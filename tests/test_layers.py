@@ -1,0 +1,194 @@
+"""The PyG layers on arbitrary graphs: dense reference formulas, batching over
+``node_dim``, gradients, errors."""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gast_pyg.nn import (GlobalGraphAttention, GraphAttentionBlock, LocalAttention,
+                         SemGraphConv, complete_edge_index)
+
+
+def random_graph(num_nodes: int = 7, self_loops: bool = True) -> torch.Tensor:
+    """A directed graph that is no skeleton: a ring, some chords, optional self-loops."""
+    src = list(range(num_nodes)) + [0, 3, 5, 2]
+    dst = [(i + 1) % num_nodes for i in range(num_nodes)] + [4, 0, 1, 6]
+    if self_loops:
+        src += list(range(num_nodes))
+        dst += list(range(num_nodes))
+    return torch.tensor([src, dst])
+
+
+def dense_sem_graph_conv(conv: SemGraphConv, x: torch.Tensor) -> torch.Tensor:
+    """Eq. 2 written with dense per-channel matrices, as the reference does."""
+    n, c = conv.num_nodes, conv.out_channels
+    src, dst = conv.edge_index
+    logits = torch.full((c, n, n), float('-inf'))
+    logits[:, dst, src] = conv.edge_logit.t().expand(c, -1)
+    adj = torch.softmax(logits, dim=-1).nan_to_num(0.0)
+    eye = torch.eye(n)
+    h_self = x @ conv.weight[:, :c]
+    h_neigh = x @ conv.weight[:, c:]
+    return (torch.einsum('cij,...jc->...ic', adj * eye, h_self)
+            + torch.einsum('cij,...jc->...ic', adj * (1 - eye), h_neigh))
+
+
+@pytest.mark.parametrize('channelwise', [True, False])
+@pytest.mark.parametrize('self_loops', [True, False])
+def test_sem_graph_conv_matches_dense_formula(channelwise, self_loops):
+    edge_index = random_graph(self_loops=self_loops)
+    conv = SemGraphConv(5, 6, edge_index, channelwise=channelwise)
+    torch.nn.init.normal_(conv.edge_logit)
+    x = torch.randn(3, 4, 7, 5)
+    torch.testing.assert_close(conv(x), dense_sem_graph_conv(conv, x), atol=1e-5, rtol=1e-5)
+
+
+def test_sem_graph_conv_weights_sum_to_one_per_node():
+    conv = SemGraphConv(4, 3, random_graph())
+    torch.nn.init.normal_(conv.edge_logit)
+    alpha = conv.edge_weights()
+    sums = torch.zeros(7, 3).index_add_(0, conv.edge_index[1], alpha)
+    torch.testing.assert_close(sums, torch.ones(7, 3))
+
+
+def layers_on(edge_index: torch.Tensor):
+    n = 7
+    return [
+        SemGraphConv(8, 8, edge_index, n),
+        GlobalGraphAttention(8, n, heads=2),
+        GlobalGraphAttention(8, n, heads=4, edge_index=edge_index),
+        LocalAttention(8, edge_index, random_graph(n, self_loops=False), n),
+        GraphAttentionBlock(8, 16, n, edge_index, edge_index),
+    ]
+
+
+@pytest.mark.parametrize('index', range(5))
+def test_batched_equals_per_frame_loop(index):
+    layer = layers_on(random_graph())[index]
+    for p in layer.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    layer.eval()
+    x = torch.randn(2, 3, 7, 8)
+    with torch.no_grad():
+        batched = layer(x)
+        looped = torch.stack([torch.stack([layer(x[b, t]) for t in range(3)]) for b in range(2)])
+        flat = layer(x.reshape(6, 7, 8)).reshape(batched.shape)
+    torch.testing.assert_close(batched, looped, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(batched, flat, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize('index', range(5))
+def test_gradients_reach_every_parameter(index):
+    layer = layers_on(random_graph())[index].train()
+    x = torch.randn(2, 3, 7, 8, requires_grad=True)
+    layer(x).square().sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    for name, p in layer.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        assert p.grad.abs().sum() > 0, name
+
+
+def test_global_attention_dense_path_equals_message_passing():
+    layer = GlobalGraphAttention(12, 7, heads=3).eval()
+    for p in layer.parameters():
+        torch.nn.init.normal_(p, std=0.5)
+    x = torch.randn(4, 7, 12)
+    with torch.no_grad():
+        dense, (ei_dense, alpha_dense) = layer(x, return_attention_weights=True)
+        sparse, (ei_sparse, alpha_sparse) = layer(x, complete_edge_index(7),
+                                                  return_attention_weights=True)
+    assert torch.equal(ei_dense, ei_sparse)
+    torch.testing.assert_close(dense, sparse, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(alpha_dense, alpha_sparse, atol=1e-6, rtol=1e-5)
+
+
+def test_global_attention_matches_dense_formula_on_a_sparse_graph():
+    edge_index = random_graph()
+    layer = GlobalGraphAttention(8, 7, heads=2, edge_index=edge_index).eval()
+    for p in layer.parameters():
+        torch.nn.init.normal_(p, std=0.5)
+    x = torch.randn(5, 7, 8)
+    with torch.no_grad():
+        heads, alpha = layer.attention_heads(x)
+    src, dst = edge_index
+    outs = []
+    for k in range(2):
+        rows = slice(4 * k, 4 * k + 4)
+        g = F.linear(x, layer.lin_g.weight[rows], layer.lin_g.bias[rows])
+        theta = F.linear(x, layer.lin_theta.weight[rows], layer.lin_theta.bias[rows])
+        phi = F.linear(x, layer.lin_phi.weight[rows], layer.lin_phi.bias[rows])
+        score = theta @ layer.att_theta[k].detach()
+        score = score[:, :, None] + (phi @ layer.att_phi[k].detach())[:, None, :]
+        mask = torch.zeros(7, 7, dtype=torch.bool)
+        mask[dst, src] = True
+        b = torch.softmax(F.leaky_relu(score, 0.2).masked_fill(~mask, float('-inf')), -1)
+        coef = (b + layer.adaptive[k].detach()) * mask
+        outs.append(coef @ g)
+        expected_alpha = b[:, dst, src]
+        torch.testing.assert_close(alpha[..., k], expected_alpha, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(heads, torch.cat(outs, -1), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize('attention,adaptive', [(True, False), (False, True)])
+def test_global_attention_ablations(attention, adaptive):
+    layer = GlobalGraphAttention(8, 7, attention=attention, adaptive=adaptive)
+    names = {name for name, _ in layer.named_parameters()}
+    assert ('att_theta' in names) == attention
+    assert ('adaptive' in names) == adaptive
+    assert layer(torch.randn(3, 7, 8)).shape == (3, 7, 8)
+
+
+def test_global_attention_without_both_terms_is_refused():
+    with pytest.raises(ValueError, match='at least one'):
+        GlobalGraphAttention(8, 7, attention=False, adaptive=False)
+
+
+def test_global_attention_heads_must_divide_channels():
+    with pytest.raises(ValueError, match='heads=3'):
+        GlobalGraphAttention(8, 7, heads=3)
+
+
+def test_adaptive_matrix_starts_at_zero_and_edge_logits_at_one():
+    layer = GlobalGraphAttention(8, 7)
+    assert torch.equal(layer.adaptive, torch.zeros(4, 7, 7))
+    conv = SemGraphConv(3, 5, random_graph())
+    assert torch.equal(conv.edge_logit, torch.ones(conv.edge_index.size(1), 5))
+
+
+def test_reset_parameters_restores_initial_state():
+    conv = SemGraphConv(3, 5, random_graph())
+    torch.nn.init.normal_(conv.edge_logit)
+    conv.reset_parameters()
+    assert torch.equal(conv.edge_logit, torch.ones_like(conv.edge_logit))
+    block = GraphAttentionBlock(8, 16, 7, random_graph(), random_graph())
+    torch.nn.init.normal_(block.glob.adaptive)
+    block.reset_parameters()
+    assert block.glob.adaptive.abs().sum() == 0
+
+
+def test_wrong_shapes_are_named():
+    conv = SemGraphConv(4, 6, random_graph())
+    with pytest.raises(ValueError, match=r'\(\*, 7, 4\), got \(2, 8, 4\)'):
+        conv(torch.randn(2, 8, 4))
+    with pytest.raises(ValueError, match='built for 18 edges'):
+        conv(torch.randn(7, 4), random_graph(self_loops=False))
+    with pytest.raises(ValueError, match=r'\(\*, 7, 8\), got \(7, 6\)'):
+        GlobalGraphAttention(8, 7)(torch.randn(7, 6))
+    with pytest.raises(ValueError, match='shape'):
+        SemGraphConv(4, 6, torch.zeros(3, 4, dtype=torch.long))
+
+
+def test_repr_names_sizes():
+    assert repr(SemGraphConv(4, 6, random_graph())) == \
+        'SemGraphConv(4, 6, num_nodes=7, edges=18, channelwise=True)'
+    assert repr(GlobalGraphAttention(8, 7, heads=2)) == \
+        'GlobalGraphAttention(8, num_nodes=7, heads=2, attention=True, adaptive=True)'
+
+
+def test_graph_buffers_follow_the_module_and_stay_out_of_the_state_dict():
+    conv = SemGraphConv(4, 6, random_graph()).double()
+    assert conv.edge_index.dtype == torch.long
+    assert 'edge_index' in dict(conv.named_buffers())
+    assert 'edge_index' not in conv.state_dict()
+    assert conv.to('meta').edge_index.device.type == 'meta'
