@@ -180,7 +180,7 @@ def _convert_sem_conv(state, src: str, conv: SemGraphConv, dst: str, out, where:
         raise CheckpointError(
             f"{where}: the checkpoint has {logits.size(1)} edge weights, the skeleton's graph "
             f"has {conv.edge_logit.size(0)} edges (is it the right skeleton?)")
-    out[dst + 'weight'] = torch.cat([weight[0], weight[1]], dim=1)
+    out[dst + 'weight'] = weight.transpose(1, 2).flatten(0, 1)
     out[dst + 'edge_logit'] = logits.t()[_edge_rank(conv.edge_index, conv.num_nodes)]
 
 

@@ -40,8 +40,9 @@ def p_mpjpe(pred: Tensor, target: Tensor) -> Tensor:
 
     Per pose, the rotation (reflections excluded), uniform scale and translation minimising the
     squared error are found in closed form (Procrustes / Umeyama via an SVD of the 3x3
-    cross-covariance), computed in float64 for all leading dimensions at once. The result has the
-    dtype of ``pred``. Shapes: ``(..., joints, 3)``.
+    cross-covariance), computed in float64 for all leading dimensions at once. An evaluation
+    metric: the result is detached from autograd and has the dtype of ``pred``. Shapes:
+    ``(..., joints, 3)``.
     """
     _check_shapes(pred, target)
     p = pred.detach().to(torch.float64)

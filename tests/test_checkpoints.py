@@ -146,7 +146,7 @@ def reference_state_dict(model: GASTNet) -> dict:
         c = block.in_channels
         for name, ref, norm in (('symmetric', 'gcn_sym', 'bn_1'), ('connection', 'gcn_con', 'bn_2')):
             w = state[f'{s}local.convs.{name}.weight']
-            out[f'{d}local_graph_layer.{ref}.W'] = torch.stack([w[:, :c], w[:, c:]])
+            out[f'{d}local_graph_layer.{ref}.W'] = torch.stack([w[:c].t(), w[c:].t()])
             edge_index = block.local.convs[name].edge_index
             order = (edge_index[1] * 17 + edge_index[0]).argsort()
             out[f'{d}local_graph_layer.{ref}.e'] = state[f'{s}local.convs.{name}.edge_logit'][order].t()

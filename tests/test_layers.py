@@ -28,8 +28,8 @@ def dense_sem_graph_conv(conv: SemGraphConv, x: torch.Tensor) -> torch.Tensor:
     logits[:, dst, src] = conv.edge_logit.t().expand(c, -1)
     adj = torch.softmax(logits, dim=-1).nan_to_num(0.0)
     eye = torch.eye(n)
-    h_self = x @ conv.weight[:, :c]
-    h_neigh = x @ conv.weight[:, c:]
+    h_self = x @ conv.weight[:c].t()
+    h_neigh = x @ conv.weight[c:].t()
     return (torch.einsum('cij,...jc->...ic', adj * eye, h_self)
             + torch.einsum('cij,...jc->...ic', adj * (1 - eye), h_neigh))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, Sequence
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -50,7 +51,16 @@ class GASTNet(nn.Module):
             (bool): Switch the connection / symmetric graphs of the local
             branch and :math:`B_k` / :math:`C_k` of the global branch (ablations).
         in_features (int): Channels of each input keypoint (2; 3 with scores).
+
+    Attributes:
+        chunk_frames (int): In eval mode, sequences producing more output
+            frames than this are processed in time chunks of that many output
+            frames (overlapping by the receptive field), so intermediate
+            tensors stay cache-sized and memory is bounded by the chunk, not
+            the sequence. The result is the same as one pass. ``0`` disables.
     """
+
+    chunk_frames: int = 256
 
     def __init__(
         self,
@@ -138,6 +148,13 @@ class GASTNet(nn.Module):
         receptive_field + 1, joints, 3)``; output frame ``t`` is computed from
         input frames ``t .. t + receptive_field - 1``."""
         self.check_input(x)
+        frames = x.size(1) - self.receptive_field + 1
+        if not self.training and 0 < self.chunk_frames < frames:
+            return torch.cat([self._forward(x[:, start:start + self.chunk_frames + self.receptive_field - 1])
+                              for start in range(0, frames, self.chunk_frames)], dim=1)
+        return self._forward(x)
+
+    def _forward(self, x: Tensor) -> Tensor:
         strided = x.size(1) == self.receptive_field
         x = self.input_norm(x)
         x = F.relu(self.expand_norm(self.expand(x, strided)))

@@ -11,7 +11,7 @@ from torch.nn import Parameter
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import softmax
 
-from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise
+from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, pointwise
 
 
 def complete_edge_index(num_nodes: int) -> Tensor:
@@ -173,7 +173,7 @@ class GlobalGraphAttention(MessagePassing):
                 f"{self.__class__.__name__} expects x of shape (*, {self.num_nodes}, "
                 f"{self.in_channels}), got {tuple(x.shape)}")
         weight, bias = self._projection()
-        h = F.linear(x, weight, bias)
+        h = pointwise(x, weight, bias)
         g = h[..., :self.in_channels]
         if self.attention:
             score_dst = h[..., self.in_channels:self.in_channels + self.heads]

@@ -11,6 +11,8 @@ from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import softmax
 from torch_geometric.utils.num_nodes import maybe_num_nodes
 
+from gast_pyg.nn.channels_last import pointwise
+
 
 class SemGraphConv(MessagePassing):
     r"""The channel-wise semantic graph convolution of GAST-Net (Eq. 2 of
@@ -74,8 +76,8 @@ class SemGraphConv(MessagePassing):
         self.channelwise = channelwise
 
         self.register_buffer('edge_index', edge_index.long().clone(), persistent=False)
-        # W_self and W_neigh side by side: one matmul gives both projections.
-        self.weight = Parameter(torch.empty(in_channels, 2 * out_channels))
+        # W_self stacked on W_neigh: one GEMM gives both projections.
+        self.weight = Parameter(torch.empty(2 * out_channels, in_channels))
         self.edge_logit = Parameter(
             torch.empty(edge_index.size(1), out_channels if channelwise else 1))
         self.reset_parameters()
@@ -109,7 +111,7 @@ class SemGraphConv(MessagePassing):
 
         # Row 2n holds x_n W_self, row 2n + 1 holds x_n W_neigh: a self-loop
         # gathers the former, any other edge the latter, in one index_select.
-        h = (x @ self.weight).unflatten(-1, (2, self.out_channels)).flatten(-3, -2)
+        h = pointwise(x, self.weight).unflatten(-1, (2, self.out_channels)).flatten(-3, -2)
         src, dst = edge_index
         pair_edge_index = torch.stack([2 * src + (src != dst).long(), dst])
         alpha = self.edge_weights(edge_index)

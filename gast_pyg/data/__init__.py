@@ -1,0 +1,53 @@
+"""Data: VideoPose3D-format loaders, Human3.6M cameras, training windows, synthetic motion."""
+from gast_pyg.data.cameras import (
+    Camera,
+    camera_to_world,
+    image_coordinates,
+    load_h36m_cameras,
+    normalize_screen_coordinates,
+    project_to_2d,
+    quaternion_to_matrix,
+    world_to_camera,
+)
+from gast_pyg.data.datasets import (
+    H36M_KEPT_JOINTS,
+    DataError,
+    action_name,
+    align_2d_3d,
+    camera_targets,
+    ground_truth_2d,
+    load_positions_2d,
+    load_positions_3d,
+    normalize_keypoints,
+    root_relative,
+    select,
+)
+from gast_pyg.data.synthetic import synthetic_motion
+from gast_pyg.data.windows import WindowSampler, flip_average, flip_pose, sequence_inputs
+
+__all__ = [
+    'Camera',
+    'load_h36m_cameras',
+    'quaternion_to_matrix',
+    'world_to_camera',
+    'camera_to_world',
+    'project_to_2d',
+    'normalize_screen_coordinates',
+    'image_coordinates',
+    'DataError',
+    'H36M_KEPT_JOINTS',
+    'load_positions_3d',
+    'load_positions_2d',
+    'normalize_keypoints',
+    'ground_truth_2d',
+    'camera_targets',
+    'root_relative',
+    'align_2d_3d',
+    'select',
+    'action_name',
+    'WindowSampler',
+    'flip_pose',
+    'sequence_inputs',
+    'flip_average',
+    'synthetic_motion',
+]
