@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from gast_pyg.models.builder import build_model
+from gast_pyg.models.base import LiftingModel
 from gast_pyg.models.gastnet import GASTNet
 from gast_pyg.nn import GlobalGraphAttention, GraphAttentionBlock, LocalAttention, SemGraphConv
 from gast_pyg.skeleton import Skeleton
@@ -71,7 +72,7 @@ def read_checkpoint(path: PathLike) -> Any:
                               f"(truncated or another format): {error}") from error
 
 
-def save_checkpoint(path: PathLike, model: GASTNet, **extra: Any) -> Path:
+def save_checkpoint(path: PathLike, model: LiftingModel, **extra: Any) -> Path:
     """Write ``model`` (config embedded) and ``extra`` entries (epoch,
     optimizer state, ...) to ``path`` atomically: a temporary file in the
     same folder renamed over the target, so an interrupted write never leaves
@@ -107,7 +108,7 @@ def load_checkpoint(path: PathLike) -> Dict[str, Any]:
     return payload
 
 
-def model_from_checkpoint(path: PathLike) -> GASTNet:
+def model_from_checkpoint(path: PathLike) -> LiftingModel:
     """Build the model a :func:`save_checkpoint` file describes and load its weights."""
     payload = load_checkpoint(path)
     model = build_model(**payload['config'])
@@ -115,8 +116,8 @@ def model_from_checkpoint(path: PathLike) -> GASTNet:
     return model
 
 
-def load_weights(model: GASTNet, checkpoint: Union[PathLike, Mapping[str, Any]],
-                 source: Optional[str] = None) -> GASTNet:
+def load_weights(model: LiftingModel, checkpoint: Union[PathLike, Mapping[str, Any]],
+                 source: Optional[str] = None) -> LiftingModel:
     """Load a :func:`save_checkpoint` file into an existing ``model``, after
     checking that it was saved from the same configuration."""
     if not isinstance(checkpoint, Mapping):

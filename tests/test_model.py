@@ -180,3 +180,38 @@ def test_cuda_forward_matches_cpu_and_amp_runs():
         torch.testing.assert_close(model(x.cuda()).cpu(), expected, atol=1e-4, rtol=1e-4)
         with torch.autocast('cuda', dtype=torch.float16):
             assert torch.isfinite(model(x.cuda())).all()
+
+
+@pytest.mark.parametrize('arch', ['gast', 'tcn'])
+@pytest.mark.parametrize('causal', [False, True])
+def test_chunked_inference_equals_one_pass(arch, causal):
+    model = build_model(arch=arch, receptive_field=27, channels=8, causal=causal).eval()
+    randomise_batch_norms(model)
+    x = torch.randn(2, 27 + 100, 17, 2)
+    with torch.no_grad():
+        model.chunk_frames = 0
+        whole = model(x)
+        for chunk in (1, 7, 100, 1000):
+            model.chunk_frames = chunk
+            torch.testing.assert_close(model(x), whole, atol=1e-5, rtol=1e-5)
+    assert whole.shape == (2, 101, 17, 3)
+
+
+@pytest.mark.parametrize('rf,params', [(27, 8_555_571), (243, 16_952_371)])
+def test_tcn_baseline_has_videopose3d_parameter_counts(rf, params):
+    model = build_model(arch='tcn', receptive_field=rf)
+    assert model.channels == 1024 and model.dropout == 0.25
+    assert sum(p.numel() for p in model.parameters()) == params
+
+
+@pytest.mark.parametrize('causal', [False, True])
+def test_tcn_forms_agree_and_window_is_exact(causal):
+    model = build_model(arch='tcn', receptive_field=27, channels=16, causal=causal).double().eval()
+    randomise_batch_norms(model)
+    x = torch.randn(1, 40, 17, 2, dtype=torch.float64, requires_grad=True)
+    full = model(x)
+    windows = torch.cat([model(x[:, t:t + 27]) for t in range(14)], dim=1)
+    torch.testing.assert_close(full, windows)
+    full[0, 5].sum().backward()
+    touched = x.grad[0].abs().sum(dim=(1, 2)).nonzero().flatten()
+    assert touched.min() == 5 and touched.max() == 31

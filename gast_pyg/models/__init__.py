@@ -1,7 +1,9 @@
-"""GAST-Net and its temporal building blocks."""
-from gast_pyg.models.builder import FILTER_WIDTHS, build_model
-from gast_pyg.models.gastnet import GASTNet, receptive_field
+"""Lifting models (GAST-Net and the TCN baseline) and their temporal building blocks."""
+from gast_pyg.models.base import LiftingModel, receptive_field
+from gast_pyg.models.builder import ARCHITECTURES, FILTER_WIDTHS, build_model
+from gast_pyg.models.gastnet import GASTNet
+from gast_pyg.models.tcn import TemporalConvNet
 from gast_pyg.models.temporal import TemporalBlock, TemporalConv
 
-__all__ = ['GASTNet', 'build_model', 'receptive_field', 'FILTER_WIDTHS',
-           'TemporalBlock', 'TemporalConv']
+__all__ = ['LiftingModel', 'GASTNet', 'TemporalConvNet', 'build_model', 'receptive_field',
+           'ARCHITECTURES', 'FILTER_WIDTHS', 'TemporalBlock', 'TemporalConv']

@@ -4,11 +4,14 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Optional, Sequence, Union
 
+from gast_pyg.models.base import LiftingModel
 from gast_pyg.models.gastnet import GASTNet
+from gast_pyg.models.tcn import TemporalConvNet
 from gast_pyg.skeleton import Skeleton
 
 SkeletonLike = Union[str, os.PathLike, Skeleton, Mapping[str, Any]]
 
+ARCHITECTURES = {'gast': GASTNet, 'tcn': TemporalConvNet}
 # Paper configurations: receptive field -> temporal filter widths.
 FILTER_WIDTHS = {9: [3, 3], 27: [3, 3, 3], 81: [3, 3, 3, 3], 243: [3, 3, 3, 3, 3]}
 
@@ -27,20 +30,25 @@ def build_model(
     skeleton: SkeletonLike = 'h36m',
     receptive_field: Optional[int] = None,
     filter_widths: Optional[Sequence[int]] = None,
-    channels: int = 128,
+    channels: Optional[int] = None,
     causal: bool = False,
-    dropout: float = 0.05,
+    dropout: Optional[float] = None,
     arch: str = 'gast',
     **kwargs: Any,
-) -> GASTNet:
-    """Build GAST-Net for ``skeleton`` with ``receptive_field`` frames (9, 27,
-    81 or 243: filter widths ``[3] * n``) or explicit ``filter_widths``
-    (default: 27 frames). Further keyword arguments go to :class:`GASTNet`
-    (``heads``, ``in_features``, and the ablation switches
-    ``local_connection``, ``local_symmetry``, ``global_attention``,
-    ``adaptive_matrix``)."""
-    if arch != 'gast':
-        raise ValueError(f"unknown arch {arch!r}; available: 'gast'")
+) -> LiftingModel:
+    """Build a lifting model for ``skeleton`` with ``receptive_field`` frames
+    (9, 27, 81 or 243: filter widths ``[3] * n``) or explicit
+    ``filter_widths`` (default: 27 frames).
+
+    ``arch='gast'`` builds :class:`GASTNet` (defaults: 128 channels, dropout
+    0.05; further keyword arguments: ``heads``, ``in_features`` and the
+    ablation switches ``local_connection``, ``local_symmetry``,
+    ``global_attention``, ``adaptive_matrix``); ``arch='tcn'`` the VideoPose3D
+    baseline :class:`TemporalConvNet` (defaults: 1024 channels, dropout 0.25).
+    """
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown arch {arch!r}; available: {sorted(ARCHITECTURES)}")
+    model_class = ARCHITECTURES[arch]
     if filter_widths is not None and receptive_field is not None:
         raise ValueError("give receptive_field or filter_widths, not both")
     if filter_widths is None:
@@ -49,4 +57,8 @@ def build_model(
             raise ValueError(f"receptive_field must be one of {sorted(FILTER_WIDTHS)} "
                              f"(or give filter_widths), got {receptive_field}")
         filter_widths = FILTER_WIDTHS[receptive_field]
-    return GASTNet(resolve_skeleton(skeleton), filter_widths, channels, causal, dropout, **kwargs)
+    if channels is not None:
+        kwargs['channels'] = channels
+    if dropout is not None:
+        kwargs['dropout'] = dropout
+    return model_class(resolve_skeleton(skeleton), filter_widths, causal=causal, **kwargs)

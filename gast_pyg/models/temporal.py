@@ -48,11 +48,12 @@ class TemporalBlock(nn.Module):
         \mathrm{TemporalConv}(\mathbf{x}))))))
 
     The residual takes the frames aligned with the outputs: the centre of each
-    window, or its end when :obj:`causal`.
+    window, or its end when :obj:`causal`. VideoPose3D also drops out after
+    the first ReLU (:obj:`dropout_after_conv`); GAST-Net does not.
     """
 
     def __init__(self, channels: int, kernel_size: int, dilation: int,
-                 causal: bool = False, dropout: float = 0.0):
+                 causal: bool = False, dropout: float = 0.0, dropout_after_conv: bool = False):
         super().__init__()
         if kernel_size % 2 != 1:
             raise ValueError(f"temporal filter widths must be odd, got {kernel_size}")
@@ -60,6 +61,7 @@ class TemporalBlock(nn.Module):
         self.dilation = dilation
         self.causal = causal
         self.dropout = dropout
+        self.dropout_after_conv = dropout_after_conv
         self.pad = (kernel_size - 1) * dilation // 2
         self.conv = TemporalConv(channels, channels, kernel_size, dilation)
         self.conv_norm = ChannelsLastBatchNorm(channels)
@@ -75,5 +77,7 @@ class TemporalBlock(nn.Module):
             start = self.pad + (self.pad if self.causal else 0)
             residual = x[:, start:x.size(1) - 2 * self.pad + start]
         y = F.relu(self.conv_norm(self.conv(x, strided)))
+        if self.dropout_after_conv:
+            y = F.dropout(y, p=self.dropout, training=self.training)
         y = F.relu(self.pointwise_norm(self.pointwise(y)))
         return residual + F.dropout(y, p=self.dropout, training=self.training)

@@ -1,0 +1,107 @@
+"""What every 2D-to-3D lifting model of the package shares: input checks,
+receptive field, chunked whole-sequence inference, checkpoints."""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from gast_pyg.skeleton import Skeleton
+
+
+def receptive_field(filter_widths: Sequence[int]) -> int:
+    """Frames one output frame sees: ``1 + 2 * sum(pad_i)`` (the product of the
+    widths when they are all odd)."""
+    frames, dilation = 1, 1
+    for width in filter_widths:
+        frames += (width - 1) * dilation
+        dilation *= width
+    return frames
+
+
+class LiftingModel(nn.Module):
+    r"""Base class of the temporal lifting models:
+    ``(batch, frames, joints, in_features) -> (batch, frames - receptive_field
+    + 1, joints, 3)``; output frame ``t`` is computed from input frames
+    ``t .. t + receptive_field - 1``.
+
+    A batch of windows of exactly :attr:`receptive_field` frames (training)
+    runs the strided single-frame form of the temporal convolutions, longer
+    sequences the dilated form; both share every weight and agree.
+
+    Attributes:
+        chunk_frames (int): In eval mode, sequences producing more output
+            frames than this are processed in time chunks of that many output
+            frames (overlapping by the receptive field), so intermediate
+            tensors stay cache-sized and memory is bounded by the chunk, not
+            the sequence. The result is the same as one pass. ``0`` disables.
+    """
+
+    arch: str
+    chunk_frames: int = 256
+
+    def __init__(self, skeleton: Skeleton, filter_widths: Sequence[int], causal: bool,
+                 dropout: float, in_features: int):
+        super().__init__()
+        filter_widths = [int(w) for w in filter_widths]
+        if not filter_widths or any(w < 1 or w % 2 == 0 for w in filter_widths):
+            raise ValueError(f"filter_widths must be odd positive integers, got {filter_widths}")
+        self.skeleton = skeleton
+        self.filter_widths = filter_widths
+        self.causal = causal
+        self.dropout = dropout
+        self.in_features = in_features
+        self.receptive_field = receptive_field(filter_widths)
+
+    @property
+    def num_joints(self) -> int:
+        return self.skeleton.num_joints
+
+    @property
+    def config(self) -> Dict[str, Any]:
+        """Everything :func:`~gast_pyg.models.build_model` needs to rebuild
+        this model (the skeleton as a mapping)."""
+        return dict(arch=self.arch, skeleton=self.skeleton.to_dict(),
+                    filter_widths=list(self.filter_widths), causal=self.causal,
+                    dropout=self.dropout, in_features=self.in_features)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike) -> LiftingModel:
+        """Rebuild a model saved by :func:`gast_pyg.save_checkpoint` (config
+        embedded, loaded with ``weights_only=True``)."""
+        from gast_pyg.checkpoints import model_from_checkpoint
+        return model_from_checkpoint(path)
+
+    def check_input(self, x: Tensor) -> None:
+        """Raise one :class:`ValueError` naming the expected and the received
+        shape unless ``x`` is ``(batch, frames >= receptive_field, joints,
+        in_features)``."""
+        expected = f"(batch, frames >= {self.receptive_field}, {self.num_joints}, {self.in_features})"
+        if (x.dim() != 4 or x.size(2) != self.num_joints or x.size(3) != self.in_features
+                or x.size(1) < self.receptive_field):
+            raise ValueError(f"{self.__class__.__name__} ({self.skeleton.name}, receptive field "
+                             f"{self.receptive_field}) expects input of shape {expected}, "
+                             f"got {tuple(x.shape)}")
+
+    def forward(self, x: Tensor) -> Tensor:
+        r"""``(batch, frames, joints, in_features) -> (batch, frames -
+        receptive_field + 1, joints, 3)``."""
+        self.check_input(x)
+        frames = x.size(1) - self.receptive_field + 1
+        if not self.training and 0 < self.chunk_frames < frames:
+            span = self.chunk_frames + self.receptive_field - 1
+            return torch.cat([self.lift(x[:, start:start + span])
+                              for start in range(0, frames, self.chunk_frames)], dim=1)
+        return self.lift(x)
+
+    def lift(self, x: Tensor) -> Tensor:
+        """The network on one (checked) input, strided form when ``x`` has
+        exactly :attr:`receptive_field` frames."""
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return (f'skeleton={self.skeleton.name}, joints={self.num_joints}, '
+                f'filter_widths={self.filter_widths}, receptive_field={self.receptive_field}, '
+                f'causal={self.causal}')
