@@ -6,6 +6,7 @@ for which exactly the NumPy constructors it needs are allow-listed.
 """
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import pickle
@@ -297,3 +298,25 @@ def load_reference_checkpoint(
                     heads=heads, in_features=in_features)
     _load_strict(model, convert_reference_state_dict(state, model, source), source)
     return model.eval()
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """``gast-pyg convert``: an authors' checkpoint to the package's format."""
+    parser = subparsers.add_parser(
+        'convert', help="convert an authors' GAST-Net checkpoint to a gast-pyg checkpoint",
+        description="Read an authors' checkpoint (weights only, no code executed) and write it "
+                    "as a gast-pyg checkpoint with its configuration embedded.")
+    parser.add_argument('source', help="the authors' .bin file")
+    parser.add_argument('target', help='the gast-pyg checkpoint to write')
+    parser.add_argument('--skeleton', default=None,
+                        help='bundled skeleton name or YAML path (default: by joint count)')
+    parser.add_argument('--causal', action='store_true', help='the checkpoint is a causal model')
+    parser.set_defaults(run=_convert)
+
+
+def _convert(args: argparse.Namespace) -> int:
+    model = load_reference_checkpoint(args.source, skeleton=args.skeleton, causal=args.causal)
+    save_checkpoint(args.target, model, converted_from=str(args.source))
+    print(f'{args.target}: {model.__class__.__name__} ({model.skeleton.name}, receptive field '
+          f'{model.receptive_field}, {model.channels} channels, causal={model.causal})')
+    return 0

@@ -239,3 +239,16 @@ def test_random_state_pickled_under_numpy_1_names(tmp_path, trained):
                 data = data.replace(b'numpy._core.multiarray', b'numpy.core.multiarray')
             target.writestr(item, data)
     check_same_function(load_reference_checkpoint(old), trained)
+
+
+def test_convert_command(tmp_path, trained, capsys):
+    from gast_pyg.cli import main
+    source, target = tmp_path / 'model.bin', tmp_path / 'model.pt'
+    torch.save({'model_pos': reference_state_dict(trained)}, source)
+    assert main(['convert', str(source), str(target), '--causal']) == 0
+    assert 'causal=True' in capsys.readouterr().out
+    converted = GASTNet.from_checkpoint(target).eval()
+    assert converted.causal
+    check_same_function(converted, load_reference_checkpoint(source, causal=True))
+    assert main(['convert', str(tmp_path / 'missing.bin'), str(target)]) == 2
+    assert 'no such checkpoint file' in capsys.readouterr().err
