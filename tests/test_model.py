@@ -215,3 +215,21 @@ def test_tcn_forms_agree_and_window_is_exact(causal):
     full[0, 5].sum().backward()
     touched = x.grad[0].abs().sum(dim=(1, 2)).nonzero().flatten()
     assert touched.min() == 5 and touched.max() == 31
+
+
+@pytest.mark.parametrize('arch', ['gast', 'tcn'])
+def test_folded_batch_norms_compute_the_same_function(arch):
+    from gast_pyg.nn import fold_batch_norms
+    model = build_model(arch=arch, receptive_field=27, channels=8).train()
+    for p in model.parameters():
+        torch.nn.init.normal_(p, std=0.3) if p.dim() == 1 else None
+    model(torch.randn(8, 27, 17, 2))  # running statistics away from their init
+    model.eval()
+    folded = fold_batch_norms(model)
+    norms = [m for m in folded.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    assert norms == [] and model.training is False
+    assert any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    for frames in (27, 60):
+        x = torch.randn(2, frames, 17, 2)
+        with torch.no_grad():
+            torch.testing.assert_close(folded(x), model(x), atol=1e-4, rtol=1e-4)

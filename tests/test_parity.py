@@ -166,11 +166,20 @@ def test_full_size_state_dict_layout():
              for e in layout['state_dict']}
     model = load_reference_checkpoint({'model_pos': {'module.' + k: v for k, v in state.items()}})
     assert sum(p.numel() for p in model.parameters()) == layout['parameter_count'] == 6_915_984
-    buffers = sum(b.numel() for b in model.buffers(recurse=True)) - sum(
-        m.edge_index.numel() for m in model.modules() if hasattr(m, 'edge_index'))
+    params = sum(p.numel() for p in model.parameters())
+    buffers = sum(v.numel() for v in model.state_dict().values()) - params
     assert buffers == layout['buffer_element_count']
     for variant in layout['other_checkpoint_variants']:
         skeleton = {17: 'h36m', 19: 'h36m_toes'}[variant['num_joints']]
         other = build_model(skeleton, filter_widths=variant['filter_widths'],
                             channels=variant['channels'])
         assert sum(p.numel() for p in other.parameters()) == variant['parameter_count']
+
+
+def test_folded_batch_norms_keep_parity(reference):
+    from gast_pyg.nn import fold_batch_norms
+    data, model = reference
+    folded = fold_batch_norms(model)
+    with torch.no_grad():
+        torch.testing.assert_close(folded(data['input']), data['output'], atol=1e-4, rtol=0)
+        torch.testing.assert_close(folded(data['input_1f']), data['output_1f'], atol=1e-4, rtol=0)

@@ -72,6 +72,7 @@ class GASTNet(LiftingModel):
             return GraphAttentionBlock(width, 2 * width, num_joints, symmetric, connection, heads,
                                        dropout, global_attention, adaptive_matrix)
 
+        self.batch_norm_pairs = (('input_norm', 'expand'), ('expand', 'expand_norm'))
         self.input_norm = ChannelsLastBatchNorm(in_features)
         self.expand = TemporalConv(in_features, channels, filter_widths[0])
         nn.init.kaiming_normal_(self.expand.weight)
@@ -92,7 +93,7 @@ class GASTNet(LiftingModel):
     def lift(self, x: Tensor) -> Tensor:
         strided = x.size(1) == self.receptive_field
         x = self.input_norm(x)
-        x = F.relu(self.expand_norm(self.expand(x, strided)))
+        x = F.relu(self.expand_norm(self.expand(x, strided)), inplace=True)
         x = self.blocks[0](x)
         for temporal, block in zip(self.temporal, self.blocks[1:]):
             x = block(temporal(x, strided))

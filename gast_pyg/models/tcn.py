@@ -39,6 +39,7 @@ class TemporalConvNet(LiftingModel):
         inputs = self.num_joints * in_features
         self.expand = TemporalConv(inputs, channels, self.filter_widths[0])
         self.expand_norm = ChannelsLastBatchNorm(channels)
+        self.batch_norm_pairs = (('expand', 'expand_norm'),)
         self.temporal = nn.ModuleList()
         dilation = self.filter_widths[0]
         for width in self.filter_widths[1:]:
@@ -56,7 +57,7 @@ class TemporalConvNet(LiftingModel):
         batch, _, joints, _ = x.shape
         # All joints of a frame are one feature vector: a single "node".
         x = x.flatten(-2).unsqueeze(-2)
-        x = F.relu(self.expand_norm(self.expand(x, strided)))
+        x = F.relu(self.expand_norm(self.expand(x, strided)), inplace=True)
         x = F.dropout(x, p=self.dropout, training=self.training)
         for temporal in self.temporal:
             x = temporal(x, strided)

@@ -33,9 +33,9 @@ class TemporalConv(nn.Conv2d):
         # convolution runs on it without a copy and returns channels-last.
         x = x.permute(0, 3, 1, 2)
         if strided:
-            y = F.conv2d(x, self.weight, stride=self.kernel_size)
+            y = F.conv2d(x, self.weight, self.bias, stride=self.kernel_size)
         else:
-            y = F.conv2d(x, self.weight, dilation=self.dilation)
+            y = F.conv2d(x, self.weight, self.bias, dilation=self.dilation)
         return y.permute(0, 2, 3, 1)
 
 
@@ -55,6 +55,7 @@ class TemporalBlock(nn.Module):
     def __init__(self, channels: int, kernel_size: int, dilation: int,
                  causal: bool = False, dropout: float = 0.0, dropout_after_conv: bool = False):
         super().__init__()
+        self.batch_norm_pairs = (('conv', 'conv_norm'), ('pointwise', 'pointwise_norm'))
         if kernel_size % 2 != 1:
             raise ValueError(f"temporal filter widths must be odd, got {kernel_size}")
         self.kernel_size = kernel_size
@@ -76,8 +77,8 @@ class TemporalBlock(nn.Module):
         else:
             start = self.pad + (self.pad if self.causal else 0)
             residual = x[:, start:x.size(1) - 2 * self.pad + start]
-        y = F.relu(self.conv_norm(self.conv(x, strided)))
+        y = F.relu(self.conv_norm(self.conv(x, strided)), inplace=True)
         if self.dropout_after_conv:
             y = F.dropout(y, p=self.dropout, training=self.training)
-        y = F.relu(self.pointwise_norm(self.pointwise(y)))
+        y = F.relu(self.pointwise_norm(self.pointwise(y)), inplace=True)
         return residual + F.dropout(y, p=self.dropout, training=self.training)

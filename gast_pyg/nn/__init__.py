@@ -1,6 +1,7 @@
 """PyTorch Geometric layers of GAST-Net, usable on any graph."""
 from gast_pyg.nn.block import GraphAttentionBlock
-from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise
+from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, pointwise
+from gast_pyg.nn.fusion import fold_batch_norms
 from gast_pyg.nn.global_attention import GlobalGraphAttention, complete_edge_index
 from gast_pyg.nn.local_attention import LocalAttention
 from gast_pyg.nn.sem_graph_conv import SemGraphConv
@@ -12,5 +13,7 @@ __all__ = [
     'GraphAttentionBlock',
     'ChannelsLastBatchNorm',
     'Pointwise',
+    'pointwise',
+    'fold_batch_norms',
     'complete_edge_index',
 ]

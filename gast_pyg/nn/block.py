@@ -69,6 +69,7 @@ class GraphAttentionBlock(nn.Module):
         branches = 1 + (self.local is not None) + (self.glob is not None)
         self.lin = Pointwise(branches * in_channels, out_channels, bias=False)
         self.norm = ChannelsLastBatchNorm(out_channels)
+        self.batch_norm_pairs = (('lin', 'norm'),)
 
     def reset_parameters(self):
         for module in (self.local, self.glob, self.lin, self.norm):
@@ -81,7 +82,7 @@ class GraphAttentionBlock(nn.Module):
             parts.append(self.local(x))
         if self.glob is not None:
             parts.append(self.glob(x))
-        return F.relu(self.norm(self.lin(torch.cat(parts, dim=-1))))
+        return F.relu(self.norm(self.lin(torch.cat(parts, dim=-1))), inplace=True)
 
     def extra_repr(self) -> str:
         return f'{self.in_channels}, {self.out_channels}'

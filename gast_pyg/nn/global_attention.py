@@ -128,6 +128,7 @@ class GlobalGraphAttention(MessagePassing):
 
         self.lin_out = Pointwise(in_channels, in_channels, bias=False)
         self.norm = ChannelsLastBatchNorm(in_channels)
+        self.batch_norm_pairs = (('lin_out', 'norm'),)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -230,7 +231,7 @@ class GlobalGraphAttention(MessagePassing):
         return_attention_weights: Optional[bool] = None,
     ) -> Union[Tensor, Tuple[Tensor, Tuple[Tensor, Optional[Tensor]]]]:
         out, alpha = self.attention_heads(x, edge_index)
-        out = F.relu(self.norm(self.lin_out(out)))
+        out = F.relu(self.norm(self.lin_out(out)), inplace=True)
         out = F.dropout(out, p=self.dropout, training=self.training)
         if return_attention_weights:
             return out, (self.edge_index if edge_index is None else edge_index, alpha)

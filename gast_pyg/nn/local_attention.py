@@ -62,14 +62,15 @@ class LocalAttention(nn.Module):
         self.norms = nn.ModuleDict({name: ChannelsLastBatchNorm(channels) for name in graphs})
         self.lin = Pointwise(len(graphs) * channels, channels, bias=False)
         self.norm = ChannelsLastBatchNorm(channels)
+        self.batch_norm_pairs = (('lin', 'norm'), *((f'convs.{name}', f'norms.{name}') for name in graphs))
 
     def reset_parameters(self):
         for module in (*self.convs.values(), *self.norms.values(), self.lin, self.norm):
             module.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
-        branches = [F.relu(self.norms[name](conv(x))) for name, conv in self.convs.items()]
-        out = F.relu(self.norm(self.lin(torch.cat(branches, dim=-1))))
+        branches = [F.relu(self.norms[name](conv(x)), inplace=True) for name, conv in self.convs.items()]
+        out = F.relu(self.norm(self.lin(torch.cat(branches, dim=-1))), inplace=True)
         return F.dropout(out, p=self.dropout, training=self.training)
 
     def extra_repr(self) -> str:

@@ -48,6 +48,8 @@ class SemGraphConv(MessagePassing):
             :obj:`edge_index`).
         channelwise (bool, optional): One logit per edge and output channel
             (GAST-Net) or one per edge (SemGCN). (default: :obj:`True`)
+        bias (bool, optional): Add a learnable bias (GAST-Net: none).
+            (default: :obj:`False`)
         **kwargs (optional): Additional arguments of
             :class:`torch_geometric.nn.conv.MessagePassing`.
 
@@ -63,6 +65,7 @@ class SemGraphConv(MessagePassing):
         edge_index: Tensor,
         num_nodes: Optional[int] = None,
         channelwise: bool = True,
+        bias: bool = False,
         **kwargs,
     ):
         kwargs.setdefault('aggr', 'add')
@@ -76,10 +79,17 @@ class SemGraphConv(MessagePassing):
         self.channelwise = channelwise
 
         self.register_buffer('edge_index', edge_index.long().clone(), persistent=False)
+        is_loop = edge_index[0] == edge_index[1]
+        self.register_buffer('loop_edges', is_loop.nonzero().view(-1), persistent=False)
+        self.register_buffer('other_edges', (~is_loop).nonzero().view(-1), persistent=False)
         # W_self stacked on W_neigh: one GEMM gives both projections.
         self.weight = Parameter(torch.empty(2 * out_channels, in_channels))
         self.edge_logit = Parameter(
             torch.empty(edge_index.size(1), out_channels if channelwise else 1))
+        if bias:
+            self.bias = Parameter(torch.empty(out_channels))
+        else:
+            self.register_parameter('bias', None)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -91,6 +101,8 @@ class SemGraphConv(MessagePassing):
         bound = 1.414 * math.sqrt(6.0 / (fan_in + fan_out))
         torch.nn.init.uniform_(self.weight, -bound, bound)
         torch.nn.init.ones_(self.edge_logit)
+        if self.bias is not None:
+            torch.nn.init.zeros_(self.bias)
 
     def edge_weights(self, edge_index: Optional[Tensor] = None) -> Tensor:
         r"""The normalised edge weights :math:`\alpha`, ``(E, out_channels)``
@@ -109,14 +121,21 @@ class SemGraphConv(MessagePassing):
                 f"{self.__class__.__name__} expects x of shape (*, {self.num_nodes}, "
                 f"{self.in_channels}), got {tuple(x.shape)}")
 
-        # Row 2n holds x_n W_self, row 2n + 1 holds x_n W_neigh: a self-loop
-        # gathers the former, any other edge the latter, in one index_select.
-        h = pointwise(x, self.weight).unflatten(-1, (2, self.out_channels)).flatten(-3, -2)
-        src, dst = edge_index
-        pair_edge_index = torch.stack([2 * src + (src != dst).long(), dst])
+        if edge_index is self.edge_index:
+            loops, others = self.loop_edges, self.other_edges
+        else:
+            is_loop = edge_index[0] == edge_index[1]
+            loops, others = is_loop.nonzero().view(-1), (~is_loop).nonzero().view(-1)
         alpha = self.edge_weights(edge_index)
-        return self.propagate(pair_edge_index, x=(h, None), alpha=alpha,
-                              size=(2 * self.num_nodes, self.num_nodes))
+        # The self term needs no gather: alpha at each node's self-loop (0
+        # without one) times x_i W_self; only the other edges pass messages.
+        alpha_self = alpha.new_zeros(self.num_nodes, alpha.size(-1)).index_add_(
+            0, edge_index[1, loops], alpha[loops])
+        h_self, h_neigh = pointwise(x, self.weight).split(self.out_channels, dim=-1)
+        out = self.propagate(edge_index[:, others], x=h_neigh, alpha=alpha[others],
+                             size=(self.num_nodes, self.num_nodes))
+        out = out.addcmul_(alpha_self, h_self)
+        return out if self.bias is None else out + self.bias
 
     def message(self, x_j: Tensor, alpha: Tensor) -> Tensor:
         return alpha * x_j

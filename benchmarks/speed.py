@@ -1,0 +1,236 @@
+"""Speed and memory of the lifting models on this machine.
+
+For each model: whole-sequence inference throughput (frames/s on one long
+sequence), training throughput (windows/s: forward, backward and an Amsgrad
+step on a batch of receptive-field windows, the strided form), the peak
+memory each needs, FLOPs per output frame / per window (counted with
+``torch.utils.flop_counter``) and the achieved GFLOP/s as a fraction of the
+best float32 GEMM rate measured in the same run on the same threads (the
+faster of ``torch.matmul`` on 2048 x 2048 matrices and a 1x1 ``conv2d`` on a
+channels-last tensor of the same size). Times are medians over repetitions
+after a warm-up, with fresh inputs each repetition. Each measurement runs in
+a fresh process so that its peak memory (peak RSS growth on CPU,
+``max_memory_allocated`` on CUDA) is its own.
+
+    python benchmarks/speed.py                         # the paper's models + TCN baselines
+    python benchmarks/speed.py --models gast27 --threads 2 --json speed.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any, Callable, Dict, List
+
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+from gast_pyg import build_model
+from gast_pyg.metrics import mpjpe
+
+# name -> build_model arguments (the paper's widths: 128 / 64 / 32 channels).
+MODELS: Dict[str, Dict[str, Any]] = {
+    'gast27': dict(arch='gast', receptive_field=27, channels=128),
+    'gast81': dict(arch='gast', receptive_field=81, channels=64),
+    'gast243': dict(arch='gast', receptive_field=243, channels=32),
+    'tcn27': dict(arch='tcn', receptive_field=27),
+    'tcn81': dict(arch='tcn', receptive_field=81),
+    'tcn243': dict(arch='tcn', receptive_field=243),
+}
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def median_seconds(run: Callable[[], None], prepare: Callable[[], Any], device: torch.device,
+                   warmup: int, repeats: int) -> float:
+    times = []
+    for i in range(warmup + repeats):
+        inputs = prepare()
+        synchronize(device)
+        start = time.perf_counter()
+        run(*inputs)
+        synchronize(device)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def current_rss() -> int:
+    with open('/proc/self/statm') as file:
+        return int(file.read().split()[1]) * resource.getpagesize()
+
+
+def gemm_rate(device: torch.device, warmup: int, repeats: int) -> Dict[str, float]:
+    """GFLOP/s of a 2048^3 GEMM as ``torch.matmul`` and as a channels-last 1x1 conv."""
+    n = 2048
+    flops = 2 * n ** 3
+
+    def matmul_inputs():
+        return torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+
+    def conv_inputs():
+        image = torch.randn(1, n, n, 1, device=device).permute(0, 2, 1, 3)
+        return image.contiguous(memory_format=torch.channels_last), torch.randn(n, n, 1, 1, device=device)
+
+    with torch.inference_mode():
+        matmul = median_seconds(torch.matmul, matmul_inputs, device, warmup, repeats)
+        conv = median_seconds(F.conv2d, conv_inputs, device, warmup, repeats)
+    return {'matmul_gflops': flops / matmul / 1e9, 'conv1x1_gflops': flops / conv / 1e9}
+
+
+def count_flops(run: Callable[[], None]) -> int:
+    counter = FlopCounterMode(display=False)
+    with counter:
+        run()
+    return counter.get_total_flops()
+
+
+def measure(task: Dict[str, Any]) -> Dict[str, Any]:
+    """One measurement (``inference`` or ``training`` of one model), run in its own process."""
+    torch.set_num_threads(task['threads'])
+    torch.manual_seed(0)
+    device = torch.device(task['device'])
+    model = build_model(**MODELS[task['model']]).to(device)
+    rf, joints = model.receptive_field, model.num_joints
+    result: Dict[str, Any] = {'model': task['model'], 'mode': task['mode'],
+                              'parameters': sum(p.numel() for p in model.parameters())}
+
+    if task['mode'] == 'inference':
+        model.eval()
+        frames = task['frames']
+
+        def prepare():
+            return (torch.randn(1, frames + rf - 1, joints, 2, device=device),)
+
+        def run(x):
+            with torch.inference_mode():
+                model(x)
+
+        with torch.inference_mode():
+            probe = 100
+            flops = count_flops(lambda: model(torch.randn(1, probe + rf - 1, joints, 2, device=device)))
+        flops_per_unit = result['flops_per_frame'] = flops / probe
+        unit = frames
+    else:
+        model.train()
+        batch = task['batch']
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, amsgrad=True)
+
+        def prepare():
+            return (torch.randn(batch, rf, joints, 2, device=device),
+                    torch.randn(batch, 1, joints, 3, device=device))
+
+        def run(x, y):
+            loss = mpjpe(model(x), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+        x, y = prepare()
+        flops = count_flops(lambda: mpjpe(model(x), y).backward())
+        optimizer.zero_grad(set_to_none=True)
+        flops_per_unit = result['flops_per_window'] = flops / batch
+        unit = batch
+
+    if device.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(device)
+        baseline = torch.cuda.memory_allocated(device)
+    else:
+        baseline = current_rss()
+    seconds = median_seconds(run, prepare, device, task['warmup'], task['repeats'])
+    if device.type == 'cuda':
+        peak = torch.cuda.max_memory_allocated(device) - baseline
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - baseline
+    result['seconds'] = seconds
+    result['per_second'] = unit / seconds
+    result['gflops'] = flops_per_unit * unit / seconds / 1e9
+    result['peak_memory_mib'] = max(peak, 0) / 2**20
+    return result
+
+
+def in_subprocess(task: Dict[str, Any]) -> Dict[str, Any]:
+    """:func:`measure` in a fresh interpreter, so that peak memory is its own."""
+    completed = subprocess.run([sys.executable, __file__, '--worker', json.dumps(task)],
+                               check=True, capture_output=True, text=True)
+    return json.loads(completed.stdout.splitlines()[-1])
+
+
+def markdown(results: List[Dict[str, Any]], best: float) -> str:
+    rows = ['| model | params | inference frames/s | GFLOP/frame | inference % of best GEMM '
+            '| inference peak MiB | training windows/s | GFLOP/window | training % of best GEMM '
+            '| training peak MiB |',
+            '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+    by_model: Dict[str, Dict[str, Dict[str, Any]]] = {}
+    for r in results:
+        by_model.setdefault(r['model'], {})[r['mode']] = r
+    for name, modes in by_model.items():
+        inf, train = modes.get('inference'), modes.get('training')
+        cells = [name, f"{(inf or train)['parameters']:,}"]
+        cells += [f"{inf['per_second']:,.0f}", f"{inf['flops_per_frame'] / 1e9:.3f}",
+                  f"{100 * inf['gflops'] / best:.0f}%", f"{inf['peak_memory_mib']:,.0f}"] if inf else ['-'] * 4
+        cells += [f"{train['per_second']:,.0f}", f"{train['flops_per_window'] / 1e9:.3f}",
+                  f"{100 * train['gflops'] / best:.0f}%", f"{train['peak_memory_mib']:,.0f}"] if train else ['-'] * 4
+        rows.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--models', nargs='+', default=list(MODELS), choices=list(MODELS))
+    parser.add_argument('--modes', nargs='+', default=['inference', 'training'],
+                        choices=['inference', 'training'])
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--threads', type=int, default=torch.get_num_threads())
+    parser.add_argument('--frames', type=int, default=10_000, help='inference sequence length')
+    parser.add_argument('--batch', type=int, default=128, help='training windows per step')
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--json', help='also write the results to this JSON file')
+    parser.add_argument('--worker', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(measure(json.loads(args.worker))))
+        return
+
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    gemm = gemm_rate(device, warmup=2, repeats=5)
+    best = max(gemm.values())
+    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+          f"device {device}, {args.threads} threads")
+    print(f"best float32 GEMM: {best:.0f} GFLOP/s (matmul {gemm['matmul_gflops']:.0f}, "
+          f"channels-last 1x1 conv {gemm['conv1x1_gflops']:.0f})", flush=True)
+
+    results = []
+    for name in args.models:
+        for mode in args.modes:
+            task = dict(model=name, mode=mode, device=args.device, threads=args.threads,
+                        frames=args.frames, batch=args.batch, warmup=args.warmup,
+                        repeats=args.repeats)
+            result = in_subprocess(task)
+            results.append(result)
+            rate = 'frames/s' if mode == 'inference' else 'windows/s'
+            print(f"{name:8s} {mode:9s} {result['per_second']:9,.0f} {rate:9s} "
+                  f"{result['gflops']:6.0f} GFLOP/s ({100 * result['gflops'] / best:3.0f}% of best GEMM), "
+                  f"peak {result['peak_memory_mib']:,.0f} MiB", flush=True)
+    print()
+    print(markdown(results, best))
+    if args.json:
+        with open(args.json, 'w') as file:
+            json.dump({'torch': torch.__version__, 'device': args.device, 'threads': args.threads,
+                       'gemm': gemm, 'best_gemm_gflops': best, 'results': results}, file, indent=2)
+
+
+if __name__ == '__main__':
+    main()
