@@ -104,7 +104,7 @@ def measure(task: Dict[str, Any]) -> Dict[str, Any]:
     result: Dict[str, Any] = {'model': task['model'], 'mode': task['mode'],
                               'parameters': sum(p.numel() for p in model.parameters())}
 
-    if task['mode'] == 'inference':
+    if task['mode'] in ('inference', 'memory'):
         model.eval()
         frames = task['frames']
 
@@ -146,6 +146,8 @@ def measure(task: Dict[str, Any]) -> Dict[str, Any]:
         baseline = torch.cuda.memory_allocated(device)
     else:
         baseline = current_rss()
+    if task['mode'] == 'memory':
+        task = dict(task, warmup=0, repeats=1)
     seconds = median_seconds(run, prepare, device, task['warmup'], task['repeats'])
     if device.type == 'cuda':
         peak = torch.cuda.max_memory_allocated(device) - baseline
@@ -196,6 +198,9 @@ def main() -> None:
     parser.add_argument('--batch', type=int, default=128, help='training windows per step')
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--memory-frames', nargs='*', type=int, default=[10_000, 100_000],
+                        help='sequence lengths at which to measure the inference peak memory '
+                             'of the first model (one pass each)')
     parser.add_argument('--json', help='also write the results to this JSON file')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -224,12 +229,20 @@ def main() -> None:
             print(f"{name:8s} {mode:9s} {result['per_second']:9,.0f} {rate:9s} "
                   f"{result['gflops']:6.0f} GFLOP/s ({100 * result['gflops'] / best:3.0f}% of best GEMM), "
                   f"peak {result['peak_memory_mib']:,.0f} MiB", flush=True)
+    memory = []
+    for frames in args.memory_frames:
+        task = dict(model=args.models[0], mode='memory', device=args.device, threads=args.threads,
+                    frames=frames, batch=args.batch, warmup=0, repeats=1)
+        memory.append(in_subprocess(task))
+        print(f"{args.models[0]:8s} inference peak memory for {frames:,} frames: "
+              f"{memory[-1]['peak_memory_mib']:,.0f} MiB", flush=True)
     print()
     print(markdown(results, best))
     if args.json:
         with open(args.json, 'w') as file:
             json.dump({'torch': torch.__version__, 'device': args.device, 'threads': args.threads,
-                       'gemm': gemm, 'best_gemm_gflops': best, 'results': results}, file, indent=2)
+                       'gemm': gemm, 'best_gemm_gflops': best, 'results': results,
+                       'memory': memory}, file, indent=2)
 
 
 if __name__ == '__main__':

@@ -52,20 +52,14 @@ def test_architecture_matches(reference):
     assert sum(p.numel() for p in model.parameters()) == config['parameter_count']
 
 
-def test_full_sequence_float32(reference):
+@pytest.mark.parametrize('inputs,outputs', [('input', 'output'), ('input_1f', 'output_1f')],
+                         ids=['full_sequence', 'single_frame'])
+def test_float32(reference, inputs, outputs):
     data, model = reference
     with torch.no_grad():
-        out = model(data['input'])
-    assert out.shape == data['output'].shape
-    torch.testing.assert_close(out, data['output'], atol=1e-4, rtol=0)
-
-
-def test_single_frame_float32(reference):
-    data, model = reference
-    with torch.no_grad():
-        out = model(data['input_1f'])
-    assert out.shape == data['output_1f'].shape
-    torch.testing.assert_close(out, data['output_1f'], atol=1e-4, rtol=0)
+        out = model(data[inputs])
+    assert out.shape == data[outputs].shape
+    torch.testing.assert_close(out, data[outputs], atol=1e-4, rtol=0)
 
 
 def test_full_sequence_float64(reference):
