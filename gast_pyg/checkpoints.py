@@ -86,6 +86,9 @@ def save_checkpoint(path: PathLike, model: LiftingModel, **extra: Any) -> Path:
     torch.save(payload, buffer)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would outlive the rename
         with os.fdopen(fd, 'wb') as file:
             file.write(buffer.getbuffer())
             file.flush()

@@ -6,6 +6,10 @@ from pathlib import Path
 import pytest
 import torch
 
+# One thread: the suite must not depend on (or fight over) the machine's cores,
+# and idle OpenMP workers spinning beside other processes slow it down tenfold.
+torch.set_num_threads(1)
+
 SHARED = Path(__file__).resolve().parents[2] / 'shared'
 FIXTURES = SHARED / 'fixtures' / 'gastnet_reference'
 

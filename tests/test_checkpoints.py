@@ -252,3 +252,12 @@ def test_convert_command(tmp_path, trained, capsys):
     check_same_function(converted, load_reference_checkpoint(source, causal=True))
     assert main(['convert', str(tmp_path / 'missing.bin'), str(target)]) == 2
     assert 'no such checkpoint file' in capsys.readouterr().err
+
+
+def test_saved_checkpoint_has_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = save_checkpoint(tmp_path / 'model.pt', small())
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644

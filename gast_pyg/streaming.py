@@ -1,0 +1,168 @@
+"""Real-time lifting: one 2D frame in, that frame's 3D pose out.
+
+A causal model's output frame ``t`` depends on input frames ``t - rf + 1 .. t`` only, so it can
+run live. :class:`StreamingLifter` keeps the last ``receptive_field`` frames in a ring buffer and
+runs the model on that window (the strided single-window form, :class:`LiftingModel`), so
+``push(frame_t)`` returns exactly what the offline causal model gives for frame ``t`` on the
+whole sequence edge-padded as :func:`gast_pyg.data.sequence_inputs` does (the first frame
+repeated ``rf - 1`` times before the start), up to float rounding (the strided and the dilated
+forms add in a different order: ~1e-6).
+
+Latency: ``python -m gast_pyg.streaming`` measures the per-frame time of a random-weight model
+(default: 27 frames, 128 channels, causal, one thread). Most of the time goes into the last
+graph attention block (the widest), which runs once per frame in any scheme, so caching the
+earlier blocks' activations between frames would save well under half of it.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Dict, Optional, Union
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from gast_pyg.data.windows import flip_average
+from gast_pyg.models.base import LiftingModel
+
+__all__ = ['StreamingLifter', 'measure_latency']
+
+ArrayLike = Union[np.ndarray, Tensor]
+
+
+class StreamingLifter:
+    """Lift a live 2D keypoint stream with a causal model, frame by frame.
+
+    Args:
+        model: A causal :class:`~gast_pyg.models.LiftingModel` (put in eval mode).
+        flip: Average with the prediction on the mirrored window, as
+            :func:`~gast_pyg.data.flip_average` does offline (twice the work).
+
+    ``push(frame)`` takes one frame ``(J, in_features)`` of normalised screen coordinates
+    (NumPy or torch) and returns that frame's 3D pose ``(J, 3)`` as a float32 NumPy array, the
+    model's raw output (subtract the root joint for root-relative poses, as ``gast-pyg infer``
+    does). The first frame fills the whole window (edge padding). :meth:`reset` starts a new
+    stream.
+
+    Raises:
+        ValueError: For a non-causal model, whose output for frame ``t`` needs
+            ``receptive_field // 2`` future frames.
+    """
+
+    def __init__(self, model: LiftingModel, flip: bool = False):
+        if not getattr(model, 'causal', False):
+            raise ValueError(
+                f"StreamingLifter needs a causal model (output frame t from input frames "
+                f"t-{getattr(model, 'receptive_field', 'rf')}+1..t); this "
+                f"{model.__class__.__name__} is not causal: each of its outputs needs "
+                f"{getattr(model, 'receptive_field', 1) // 2} future frames. Build it with "
+                f"causal=True (or load an authors' causal checkpoint with causal=True), or lift "
+                f"offline with gast-pyg infer")
+        self.model = model.eval()
+        self.flip = flip
+        self.receptive_field = model.receptive_field
+        parameter = next(model.parameters(), None)
+        self._dtype = parameter.dtype if parameter is not None else torch.float32
+        self._device = parameter.device if parameter is not None else torch.device('cpu')
+        # Every frame is written twice, at p and p + rf, so the last rf frames are always the
+        # contiguous slice [p + 1, p + 1 + rf) in time order: no copy per frame.
+        self._buffer = torch.empty(2 * self.receptive_field, model.num_joints, model.in_features,
+                                   dtype=self._dtype, device=self._device)
+        self._position = -1
+        self.frames_seen = 0
+
+    def reset(self) -> None:
+        """Forget the stream; the next frame is edge-padded again."""
+        self._position = -1
+        self.frames_seen = 0
+
+    @property
+    def window(self) -> Tensor:
+        """The current input window ``(rf, J, in_features)``, oldest frame first."""
+        if self._position < 0:
+            raise RuntimeError("no frame pushed yet")
+        return self._buffer[self._position + 1:self._position + 1 + self.receptive_field]
+
+    def push(self, frame: ArrayLike) -> np.ndarray:
+        """Add the next frame ``(J, in_features)``; return its 3D pose ``(J, 3)``."""
+        frame = torch.as_tensor(frame, dtype=self._dtype, device=self._device)
+        expected = tuple(self._buffer.shape[1:])
+        if tuple(frame.shape) != expected:
+            raise ValueError(f"expected one frame of shape {expected}, got {tuple(frame.shape)}")
+        rf = self.receptive_field
+        if self._position < 0:
+            self._buffer[:] = frame
+            self._position = 0
+        else:
+            self._position = (self._position + 1) % rf
+            self._buffer[self._position] = frame
+            self._buffer[self._position + rf] = frame
+        self.frames_seen += 1
+        x = self.window.unsqueeze(0)
+        with torch.inference_mode():
+            out = flip_average(self.model, x, self.model.skeleton) if self.flip else self.model(x)
+        return out[0, 0].cpu().numpy()
+
+
+def measure_latency(model: LiftingModel, frames: int = 200, warmup: int = 20,
+                    seed: int = 0) -> Dict[str, float]:
+    """Push ``warmup + frames`` random frames through a :class:`StreamingLifter` and return
+    per-frame latency statistics in milliseconds (``median``, ``p90``, ``p99``, ``mean``,
+    ``max``) and ``fps`` (1000 / median)."""
+    lifter = StreamingLifter(model)
+    rng = np.random.default_rng(seed)
+    stream = rng.normal(scale=0.3, size=(warmup + frames, model.num_joints, model.in_features))
+    stream = stream.astype(np.float32)
+    times = []
+    for i, frame in enumerate(stream):
+        start = time.perf_counter()
+        lifter.push(frame)
+        if i >= warmup:
+            times.append((time.perf_counter() - start) * 1000.0)
+    times.sort()
+    median = statistics.median(times)
+    return dict(median=median, p90=times[int(0.9 * (len(times) - 1))],
+                p99=times[int(0.99 * (len(times) - 1))], mean=statistics.fmean(times),
+                max=times[-1], fps=1000.0 / median)
+
+
+def main(argv: Optional[list] = None) -> int:
+    """``python -m gast_pyg.streaming``: per-frame latency of a random-weight causal model."""
+    from gast_pyg.models.builder import build_model
+    parser = argparse.ArgumentParser(
+        prog='python -m gast_pyg.streaming',
+        description='Measure the per-frame latency of StreamingLifter on this CPU.')
+    parser.add_argument('--receptive-field', type=int, default=27)
+    parser.add_argument('--channels', type=int, default=128)
+    parser.add_argument('--frames', type=int, default=200)
+    parser.add_argument('--warmup', type=int, default=20)
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch intra-op threads (default 1)')
+    parser.add_argument('--checkpoint', default=None,
+                        help='measure this (causal) checkpoint instead of a random model')
+    args = parser.parse_args(argv)
+    if args.checkpoint:
+        from gast_pyg.inference import load_model
+        model = load_model(args.checkpoint, causal=True)
+    else:
+        torch.manual_seed(0)
+        model = build_model(receptive_field=args.receptive_field, channels=args.channels,
+                            causal=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        stats = measure_latency(model, frames=args.frames, warmup=args.warmup)
+    finally:
+        torch.set_num_threads(threads)
+    print(f"StreamingLifter: receptive field {model.receptive_field}, "
+          f"{getattr(model, 'channels', '?')} channels, causal, {args.threads} thread(s), "
+          f"{args.frames} frames: median {stats['median']:.2f} ms, p90 {stats['p90']:.2f} ms, "
+          f"p99 {stats['p99']:.2f} ms, max {stats['max']:.2f} ms per frame "
+          f"(~{stats['fps']:.0f} frames/s)")
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
