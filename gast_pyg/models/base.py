@@ -90,11 +90,15 @@ class LiftingModel(nn.Module):
         receptive_field + 1, joints, 3)``."""
         self.check_input(x)
         frames = x.size(1) - self.receptive_field + 1
-        if not self.training and 0 < self.chunk_frames < frames:
-            span = self.chunk_frames + self.receptive_field - 1
-            return torch.cat([self.lift(x[:, start:start + span])
-                              for start in range(0, frames, self.chunk_frames)], dim=1)
-        return self.lift(x)
+        if self.training or not 0 < self.chunk_frames < frames:
+            return self.lift(x)
+        # Allocated before any chunk runs, so each chunk's temporaries are
+        # freed whole (a list of chunk outputs pins them in the heap).
+        out = x.new_empty(x.size(0), frames, self.num_joints, 3)
+        span = self.chunk_frames + self.receptive_field - 1
+        for start in range(0, frames, self.chunk_frames):
+            out[:, start:start + self.chunk_frames] = self.lift(x[:, start:start + span])
+        return out
 
     def lift(self, x: Tensor) -> Tensor:
         """The network on one (checked) input, strided form when ``x`` has
