@@ -29,6 +29,7 @@ from typing import Any, Callable, Dict, List
 
 import torch
 import torch.nn.functional as F
+import torch_geometric.typing
 from torch.utils.flop_counter import FlopCounterMode
 
 from gast_pyg import build_model
@@ -102,6 +103,7 @@ def measure(task: Dict[str, Any]) -> Dict[str, Any]:
     """One measurement (``inference`` or ``training`` of one model), run in its own process."""
     torch.set_num_threads(task['threads'])
     torch.manual_seed(0)
+    torch_geometric.typing.WITH_TORCH_SCATTER &= task['torch_scatter']
     device = torch.device(task['device'])
     model = build_model(**MODELS[task['model']]).to(device)
     rf, joints = model.receptive_field, model.num_joints
@@ -167,7 +169,11 @@ def measure(task: Dict[str, Any]) -> Dict[str, Any]:
 def in_subprocess(task: Dict[str, Any]) -> Dict[str, Any]:
     """:func:`measure` in a fresh interpreter, so that peak memory is its own."""
     completed = subprocess.run([sys.executable, __file__, '--worker', json.dumps(task)],
-                               check=True, capture_output=True, text=True)
+                               capture_output=True, text=True)
+    if completed.returncode != 0:
+        reason = ('killed by signal %d (out of memory?)' % -completed.returncode
+                  if completed.returncode < 0 else completed.stderr.strip().splitlines()[-1])
+        raise RuntimeError(f"{task['model']} {task['mode']} ({task['frames']} frames) failed: {reason}")
     return json.loads(completed.stdout.splitlines()[-1])
 
 
@@ -205,6 +211,8 @@ def main() -> None:
     parser.add_argument('--memory-frames', nargs='*', type=int, default=[10_000, 100_000],
                         help='sequence lengths at which to measure the inference peak memory '
                              'of the first model (one pass each)')
+    parser.add_argument('--no-torch-scatter', dest='torch_scatter', action='store_false',
+                        help="make PyG ignore torch-scatter even when it is installed")
     parser.add_argument('--json', help='also write the results to this JSON file')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -217,7 +225,8 @@ def main() -> None:
     gemm = gemm_rate(device, warmup=2, repeats=5)
     best = max(gemm.values())
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-          f"device {device}, {args.threads} threads")
+          f"device {device}, {args.threads} threads, torch-scatter "
+          f"{'used if PyG wants it' if torch_geometric.typing.WITH_TORCH_SCATTER and args.torch_scatter else 'off'}")
     print(f"best float32 GEMM: {best:.0f} GFLOP/s (matmul {gemm['matmul_gflops']:.0f}, "
           f"channels-last 1x1 conv {gemm['conv1x1_gflops']:.0f})", flush=True)
 
@@ -226,7 +235,7 @@ def main() -> None:
         for mode in args.modes:
             task = dict(model=name, mode=mode, device=args.device, threads=args.threads,
                         frames=args.frames, batch=args.batch, warmup=args.warmup,
-                        repeats=args.repeats)
+                        repeats=args.repeats, torch_scatter=args.torch_scatter)
             result = in_subprocess(task)
             results.append(result)
             rate = 'frames/s' if mode == 'inference' else 'windows/s'
@@ -236,8 +245,13 @@ def main() -> None:
     memory = []
     for frames in args.memory_frames:
         task = dict(model=args.models[0], mode='memory', device=args.device, threads=args.threads,
-                    frames=frames, batch=args.batch, warmup=0, repeats=1)
-        memory.append(in_subprocess(task))
+                    frames=frames, batch=args.batch, warmup=0, repeats=1,
+                    torch_scatter=args.torch_scatter)
+        try:
+            memory.append(in_subprocess(task))
+        except RuntimeError as error:
+            print(error, flush=True)
+            continue
         print(f"{args.models[0]:8s} inference peak memory for {frames:,} frames: "
               f"{memory[-1]['peak_memory_mib']:,.0f} MiB", flush=True)
     print()
@@ -245,6 +259,7 @@ def main() -> None:
     if args.json:
         with open(args.json, 'w') as file:
             json.dump({'torch': torch.__version__, 'device': args.device, 'threads': args.threads,
+                       'torch_scatter': args.torch_scatter,
                        'gemm': gemm, 'best_gemm_gflops': best, 'results': results,
                        'memory': memory}, file, indent=2)
 

@@ -8,7 +8,11 @@ import importlib
 import sys
 from typing import Optional, Sequence
 
-COMMAND_MODULES = ('gast_pyg.checkpoints',)
+COMMAND_MODULES = ('gast_pyg.checkpoints',
+                   'gast_pyg.training',
+                   'gast_pyg.inference',
+                   'gast_pyg.visualization',
+                   'gast_pyg.export')
 
 
 def build_parser() -> argparse.ArgumentParser:

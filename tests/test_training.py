@@ -1,0 +1,562 @@
+"""Training and evaluation harness: options, data preparation, noise, training, exact resume,
+multi-process training, per-action evaluation, checkpoints of both kinds and bad input."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import gast_pyg.checkpoints as checkpoints
+from gast_pyg import Skeleton, build_model
+from gast_pyg.checkpoints import CheckpointError, load_checkpoint, model_from_checkpoint
+from gast_pyg.cli import build_parser as cli_parser
+from gast_pyg.data import (
+    DataError,
+    WindowSampler,
+    image_coordinates,
+    load_h36m_cameras,
+    project_to_2d,
+    synthetic_motion,
+    world_to_camera,
+)
+from gast_pyg.evaluation import (
+    H36M_ACTIONS,
+    canonical_action,
+    evaluate,
+    format_table,
+    load_any_checkpoint,
+)
+from gast_pyg.metrics import p_mpjpe
+from gast_pyg.training import (
+    NOISE_OUTLIER_RATE,
+    NOISE_OUTLIER_SCALE,
+    PRESETS,
+    _shard,
+    add_noise_2d,
+    add_options,
+    build_parser,
+    load_data,
+    main,
+    resolve_options,
+    train,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[2] / 'shared'
+H36M_3D = SHARED / 'data' / 'h36m_expmap' / 'data_3d_h36m_expmap.npz'
+REFERENCE = SHARED / 'fixtures' / 'gastnet_reference' / 'gastnet_h36m17_rf27_ch32.pt'
+
+# A tiny configuration: ~1000 windows per epoch, 11k parameters, a fraction of a second per epoch.
+TINY = ['--channels', '8', '--receptive-field', '9', '--synthetic-sequences', '1',
+        '--synthetic-frames', '120', '--train-subjects', 'S1,S5', '--test-subjects', 'S8',
+        '--batch-size', '32', '--downsample', '1', '--threads', '1', '--no-progress']
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def options(*argv: str, tiny: bool = True) -> argparse.Namespace:
+    parser = add_options(argparse.ArgumentParser())
+    return resolve_options(parser.parse_args([*(TINY if tiny else []), *argv]))
+
+
+# Options ---------------------------------------------------------------------------------------
+
+def option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    return {s for action in parser._actions for s in action.option_strings} - {'-h', '--help'}
+
+
+def test_one_option_set_for_the_script_and_both_commands():
+    subcommands = cli_parser()._subparsers._group_actions[0].choices
+    script = option_strings(build_parser())
+    assert option_strings(subcommands['train']) == script
+    assert option_strings(subcommands['evaluate']) == script
+    for parser in (build_parser(), subcommands['train'], subcommands['evaluate']):
+        assert 'outliers' in parser.format_help()
+    for flag in ('--data-3d', '--data-2d', '--noise-2d', '--train-subjects', '--test-subjects',
+                 '--actions', '--arch', '--receptive-field', '--channels', '--causal',
+                 '--epochs', '--batch-size', '--lr', '--lr-decay', '--dropout', '--downsample',
+                 '--checkpoint-dir', '--resume', '--evaluate', '--output-json', '--seed',
+                 '--device', '--threads', '--amp', '--test-flip', '--flip-augment'):
+        assert flag in script
+
+
+def test_presets_are_the_papers_and_explicit_options_win():
+    h36m = options('--data-3d', 'x.npz', tiny=False)
+    assert (h36m.dataset, h36m.epochs, h36m.batch_size, h36m.lr, h36m.lr_decay, h36m.dropout,
+            h36m.channels, h36m.downsample) == ('h36m', 60, 128, 1e-3, 0.95, 0.05, 128, 5)
+    assert h36m.data_2d == 'gt' and h36m.test_flip and h36m.flip_augment
+    assert h36m.train_subjects == ['S1', 'S5', 'S6', 'S7', 'S8']
+    assert h36m.test_subjects == h36m.validation_subjects == ['S9', 'S11']
+    assert options('--data-3d', 'x', '--receptive-field', '243', tiny=False).downsample == 1
+    tcn = options('--data-3d', 'x', '--arch', 'tcn', tiny=False)
+    assert (tcn.channels, tcn.dropout) == (1024, 0.25)
+    humaneva = options('--data-3d', 'x', '--dataset', 'humaneva', tiny=False)
+    assert (humaneva.epochs, humaneva.batch_size, humaneva.lr_decay, humaneva.dropout,
+            humaneva.skeleton) == (200, 32, 0.98, 0.5, 'humaneva')
+    assert options(tiny=False).dataset == 'synthetic'
+    explicit = options('--data-3d', 'x', '--epochs', '3', '--lr-decay', '0.5', '--dropout', '0',
+                       '--actions', 'Walking,Eating', tiny=False)
+    assert (explicit.epochs, explicit.lr_decay, explicit.dropout) == (3, 0.5, 0.0)
+    assert explicit.actions == ['Walking', 'Eating']
+
+
+# Noise model -----------------------------------------------------------------------------------
+
+def test_noise_2d_is_seeded_gaussian_jitter_in_pixels_with_rare_outliers():
+    clean = {'S1': {'Walking 1': [np.full((4000, 17, 2), 500.0, np.float32)] * 2}}
+    noisy = add_noise_2d(clean, 5.0, seed=3)
+    again = add_noise_2d(clean, 5.0, seed=3)
+    other = add_noise_2d(clean, 5.0, seed=4)
+    delta = noisy['S1']['Walking 1'][0] - 500.0
+    np.testing.assert_array_equal(noisy['S1']['Walking 1'][0], again['S1']['Walking 1'][0])
+    assert not np.array_equal(noisy['S1']['Walking 1'][0], other['S1']['Walking 1'][0])
+    # Cameras get independent streams.
+    assert not np.array_equal(noisy['S1']['Walking 1'][0], noisy['S1']['Walking 1'][1])
+    norms = np.linalg.norm(delta, axis=-1)
+    outliers = norms > 8 * 5.0  # beyond 8 sigma: practically only outliers
+    assert NOISE_OUTLIER_RATE * 0.6 < outliers.mean() < NOISE_OUTLIER_RATE * 1.2
+    assert delta[~outliers].std() == pytest.approx(5.0, rel=0.03)
+    assert delta[outliers].std() == pytest.approx(NOISE_OUTLIER_SCALE * 5.0, rel=0.2)
+    assert clean['S1']['Walking 1'][0].max() == 500.0  # input untouched
+
+
+def test_noise_2d_is_applied_in_pixels_before_normalisation():
+    clean = load_data(options(), {'--test-subjects': ['S8']})
+    noisy = load_data(options('--noise-2d', '4'), {'--test-subjects': ['S8']})
+    camera = load_h36m_cameras()['S8'][0]
+    a = image_coordinates(clean.inputs['S8']['Walking 1'][0], camera.res_w, camera.res_h)
+    b = image_coordinates(noisy.inputs['S8']['Walking 1'][0], camera.res_w, camera.res_h)
+    delta = (b - a)[np.linalg.norm(b - a, axis=-1) < 32]
+    assert delta.std() == pytest.approx(4.0, rel=0.1)
+    np.testing.assert_array_equal(clean.targets['S8']['Walking 1'][0],
+                                  noisy.targets['S8']['Walking 1'][0])
+    assert 'noise 4 px' in noisy.description
+
+
+# Training, checkpoints, exact resume -----------------------------------------------------------
+
+def test_training_lowers_the_error_and_writes_checkpoints(tmp_path, capsys):
+    result = train(options('--epochs', '3', '--checkpoint-dir', str(tmp_path),
+                           '--output-json', str(tmp_path / 'r.json')))
+    history = [h['val_mpjpe'] for h in result.history]
+    assert len(history) == 3 and history[-1] < history[0]
+    train_errors = [h['train_mpjpe'] for h in result.history]
+    assert train_errors[-1] < train_errors[0]
+    assert [h['lr'] for h in result.history] == pytest.approx([2e-3, 2e-3 * 0.95, 2e-3 * 0.95**2])
+    last = load_checkpoint(tmp_path / 'last.pt')
+    assert last['epoch'] == 3 and last['lr'] == pytest.approx(2e-3 * 0.95**3)
+    best = load_checkpoint(tmp_path / 'best.pt')
+    assert best['best_val_mpjpe'] == pytest.approx(min(history))
+    assert best['epoch'] == 1 + int(np.argmin(history))
+    # Our checkpoint rebuilds the final model.
+    model = model_from_checkpoint(tmp_path / 'last.pt').eval()
+    for a, b in zip(model.state_dict().values(), result.model.state_dict().values()):
+        assert torch.equal(a, b)
+    report = json.loads((tmp_path / 'r.json').read_text())
+    assert report['synthetic'] and set(report['actions']) == {'Walking'}
+    assert report['average']['mpjpe'] == pytest.approx(result.results['average']['mpjpe'])
+    out = capsys.readouterr().out
+    assert 'SYNTHETIC DEMO' in out and '| P1: MPJPE (mm) |' in out
+
+
+def state_of(directory: Path) -> dict:
+    checkpoint = load_checkpoint(directory / 'last.pt')
+    return {'weights': checkpoint['state_dict'], 'optimizer': checkpoint['optimizer']['state'],
+            'epoch': checkpoint['epoch'], 'lr': checkpoint['lr']}
+
+
+def assert_same_state(a: dict, b: dict) -> None:
+    assert (a['epoch'], a['lr']) == (b['epoch'], b['lr'])
+    assert a['weights'].keys() == b['weights'].keys()
+    for key in a['weights']:
+        assert torch.equal(a['weights'][key], b['weights'][key]), key
+    for index, slots in a['optimizer'].items():
+        for name, value in slots.items():
+            assert torch.equal(value, b['optimizer'][index][name]), (index, name)
+
+
+class _FailingOs(types.SimpleNamespace):
+    """``os`` for gast_pyg.checkpoints whose ``replace`` is interrupted at call ``fail_at``."""
+
+    def __init__(self, fail_at: int):
+        super().__init__(calls=0, fail_at=fail_at)
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    def replace(self, src, dst):
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise KeyboardInterrupt('interrupted while writing a checkpoint')
+        os.replace(src, dst)
+
+
+def test_resume_continues_exactly_and_interruptions_leave_whole_checkpoints(tmp_path,
+                                                                            monkeypatch):
+    # Dropout and flip augmentation on, so torch's and the sampler's random streams matter.
+    common = ['--dropout', '0.2', '--epochs', '3']
+    train(options(*common, '--checkpoint-dir', str(tmp_path / 'straight')))
+    straight = state_of(tmp_path / 'straight')
+
+    # 2 epochs, then 1 more with --resume.
+    split = str(tmp_path / 'split')
+    train(options('--dropout', '0.2', '--epochs', '2', '--checkpoint-dir', split))
+    assert load_checkpoint(Path(split) / 'last.pt')['epoch'] == 2
+    train(options(*common, '--checkpoint-dir', split, '--resume'))
+    assert_same_state(state_of(Path(split)), straight)
+
+    # Interrupted while writing the checkpoint of epoch 3: the one of epoch 2 stays whole.
+    interrupted = tmp_path / 'interrupted'
+    failing = _FailingOs(fail_at=10**9)
+    monkeypatch.setattr(checkpoints, 'os', failing)
+    train(options('--dropout', '0.2', '--epochs', '2', '--checkpoint-dir', str(interrupted)))
+    saves = failing.calls  # last.pt and best.pt writes of 2 epochs
+    failing.calls, failing.fail_at = 0, 1
+    with pytest.raises(KeyboardInterrupt):
+        train(options(*common, '--checkpoint-dir', str(interrupted), '--resume'))
+    monkeypatch.undo()
+    assert saves >= 2
+    assert sorted(p.name for p in interrupted.iterdir()) == ['best.pt', 'last.pt']
+    assert load_checkpoint(interrupted / 'last.pt')['epoch'] == 2
+    train(options(*common, '--checkpoint-dir', str(interrupted), '--resume'))
+    assert_same_state(state_of(interrupted), straight)
+
+
+def test_resume_refuses_other_options_and_missing_files(tmp_path):
+    train(options('--epochs', '1', '--checkpoint-dir', str(tmp_path), '--test-subjects', 'S8'))
+    with pytest.raises(CheckpointError, match=r'last\.pt: saved with --batch-size 32, this run '
+                                              r'has 16'):
+        train(options('--epochs', '2', '--batch-size', '16', '--checkpoint-dir', str(tmp_path),
+                      '--resume'))
+    with pytest.raises(CheckpointError, match='no checkpoint to resume from'):
+        train(options('--epochs', '2', '--resume', str(tmp_path / 'nothing.pt')))
+
+
+def test_shards_of_an_epoch_are_disjoint_and_equal_in_size():
+    sequences = [np.random.default_rng(i).normal(size=(37, 17, 2)).astype(np.float32)
+                 for i in range(3)]
+    targets = [np.arange(37 * 17 * 3, dtype=np.float32).reshape(37, 17, 3) + 10**5 * i
+               for i in range(3)]
+    sampler = WindowSampler(sequences, targets, 9, batch_size=4, seed=1)
+    full = [t for _, t in sampler]
+    world = 3
+    steps = len(sampler) // world
+    sampler_states = [WindowSampler(sequences, targets, 9, batch_size=4, seed=1)
+                      for _ in range(world)]
+    shards = [list(_shard(iter(s), rank, world, steps)) for rank, s in enumerate(sampler_states)]
+    assert [len(shard) for shard in shards] == [steps] * world
+    for rank, shard in enumerate(shards):
+        for k, (_, target) in enumerate(shard):
+            assert torch.equal(target, full[rank + k * world])
+    seen = torch.cat([t[:, 0, 0, 0] for shard in shards for _, t in shard])
+    assert len(set(seen.tolist())) == len(seen) == steps * world * 4
+
+
+def test_two_processes_with_torchrun(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
+    command = [sys.executable, '-m', 'torch.distributed.run', '--standalone',
+               '--nproc_per_node', '2', '-m', 'gast_pyg.cli', 'train', *TINY, '--epochs', '1',
+               '--checkpoint-dir', str(tmp_path), '--output-json', str(tmp_path / 'r.json')]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert 'over 2 process(es)' in done.stdout
+    checkpoint = load_checkpoint(tmp_path / 'last.pt')
+    assert checkpoint['epoch'] == 1 and checkpoint['training']['world_size'] == 2
+    assert len(checkpoint['torch_rng']) == 2  # each rank's dropout stream, for --resume
+    assert not torch.equal(checkpoint['torch_rng'][0]['cpu'], checkpoint['torch_rng'][1]['cpu'])
+    # Each rank trained on half of the 960 windows: 15 steps of 16 windows per epoch.
+    history = checkpoint['history'][0]
+    assert history['train_mpjpe'] > 0
+    assert json.loads((tmp_path / 'r.json').read_text())['average']['mpjpe'] > 0
+
+
+# Evaluation ------------------------------------------------------------------------------------
+
+class _Oracle(nn.Module):
+    """Lifts 2D (x, y) to (x, y, 0): the error of each joint is its target's |z|."""
+
+    receptive_field, causal = 9, False
+
+    def __init__(self):
+        super().__init__()
+        self.skeleton = Skeleton.load('h36m')
+        self.unused = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        centre = x[:, 4:x.size(1) - 4]
+        return torch.cat([centre, torch.zeros_like(centre[..., :1])], dim=-1)
+
+
+def test_evaluation_merges_sub_actions_weights_frames_and_averages_actions():
+    rng = np.random.default_rng(0)
+    lengths = {'Walking 1': 10, 'Walking 2': 31, 'Eating 2': 20}
+    targets = {'S8': {a: [rng.normal(size=(n, 17, 3)).astype(np.float32) for _ in range(2)]
+                      for a, n in lengths.items()},
+               'S9': {'Walking 1': [rng.normal(size=(7, 17, 3)).astype(np.float32)]}}
+    inputs = {s: {a: [t[..., :2] for t in cams] for a, cams in acts.items()}
+              for s, acts in targets.items()}
+    results = evaluate(_Oracle(), inputs, targets)
+    assert list(results['actions']) == ['Eating', 'Walking']  # paper order
+    walking = [t for s in targets for a, cams in targets[s].items() if a.startswith('Walking')
+               for t in cams]
+    z = np.concatenate([np.abs(t[..., 2]) for t in walking])
+    assert results['actions']['Walking']['mpjpe'] == pytest.approx(1000 * z.mean(), rel=1e-5)
+    assert results['actions']['Walking']['frames'] == 2 * 10 + 2 * 31 + 7
+    assert results['actions']['Walking']['sequences'] == 5
+    velocity = np.concatenate([np.abs(np.diff(t[..., 2], axis=0)) for t in walking])
+    assert results['actions']['Walking']['mpjve'] == pytest.approx(1000 * velocity.mean(),
+                                                                   rel=1e-5)
+    predicted = torch.from_numpy(np.concatenate(walking) * [1, 1, 0]).float()
+    expected_p2 = p_mpjpe(predicted, torch.from_numpy(np.concatenate(walking)))
+    assert results['actions']['Walking']['p_mpjpe'] == pytest.approx(1000 * expected_p2.item(),
+                                                                     rel=1e-5)
+    for metric in ('mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve'):
+        mean = (results['actions']['Walking'][metric] + results['actions']['Eating'][metric]) / 2
+        assert results['average'][metric] == pytest.approx(mean)
+    # Downsampling evaluates every n-th frame; without flip the oracle gives the same errors.
+    assert evaluate(_Oracle(), inputs, targets, downsample=3)['frames'] == (
+        2 * 4 + 2 * 11 + 3 + 2 * 7)
+    unflipped = evaluate(_Oracle(), inputs, targets, flip=False)
+    assert unflipped['average']['mpjpe'] == pytest.approx(results['average']['mpjpe'])
+
+    table = format_table(results, title='S8').splitlines()
+    assert table[0] == 'S8'
+    assert table[2] == '| Protocol | Eat | Walk | Avg |'
+    assert table[4].startswith('| P1: MPJPE (mm) | ') and table[5].startswith('| P2: P-MPJPE')
+    assert table[4].endswith(f'| **{results["average"]["mpjpe"]:.1f}** |')
+    assert len(table) == 8
+
+
+def test_action_names_merge_and_follow_the_paper():
+    assert canonical_action('Walking 2') == 'Walking'
+    assert canonical_action('TakingPhoto 1') == 'Photo'
+    assert canonical_action('WalkingDog') == 'WalkDog'
+    assert list(H36M_ACTIONS.values())[:3] == ['Dir.', 'Disc.', 'Eat']
+
+
+def test_evaluate_our_checkpoint_and_an_authors_checkpoint(tmp_path, capsys):
+    result = train(options('--epochs', '1', '--checkpoint-dir', str(tmp_path)))
+    assert main([*TINY, '--evaluate', str(tmp_path / 'last.pt'),
+                 '--output-json', str(tmp_path / 'ours.json')]) == 0
+    ours = json.loads((tmp_path / 'ours.json').read_text())
+    assert ours['checkpoint_kind'] == 'gast-pyg' and ours['checkpoint_epoch'] == 1
+    assert ours['average']['mpjpe'] == pytest.approx(result.results['average']['mpjpe'])
+    assert ours['model']['filter_widths'] == [3, 3]
+
+    if not REFERENCE.exists():
+        pytest.skip(f'{REFERENCE} is absent (../shared is not beside the project)')
+    fixture = torch.load(REFERENCE, weights_only=True)
+    path = tmp_path / 'authors_27_frames.bin'  # the name says nothing: content decides
+    torch.save({'epoch': 60, 'lr': 1e-4, 'model_pos': fixture['state_dict']}, path)
+    model, info = load_any_checkpoint(path)
+    assert info['kind'] == 'reference' and model.receptive_field == 27 and not model.training
+    assert main([*TINY, '--evaluate', str(path), '--output-json', str(tmp_path / 'ref.json')]) == 0
+    reference = json.loads((tmp_path / 'ref.json').read_text())
+    assert reference['checkpoint_kind'] == 'reference'
+    assert reference['model']['filter_widths'] == [3, 3, 3]
+    assert reference['average']['mpjpe'] > 0
+    out = capsys.readouterr().out
+    assert out.count('| P1: MPJPE (mm) |') == 3
+
+
+def test_evaluate_rejects_files_that_are_no_checkpoint(tmp_path, capsys):
+    (tmp_path / 'notes.pt').write_text('hello')
+    assert main([*TINY, '--evaluate', str(tmp_path / 'notes.pt')]) == 2
+    err = capsys.readouterr().err
+    assert 'notes.pt' in err and 'not a readable PyTorch checkpoint' in err
+
+
+# Bad input -------------------------------------------------------------------------------------
+
+@pytest.fixture()
+def files(tmp_path):
+    """A small 3D file (S1, S8; Walking 1, Walking 2) and its projected 2D file in pixels."""
+    positions = synthetic_motion(2, 60, seed=1, subjects=('S1', 'S8'))
+    cameras = load_h36m_cameras()
+    keypoints = {s: {a: [project_to_2d(world_to_camera(x, c.orientation, c.translation),
+                                       c.intrinsic_px) for c in cameras[s]]
+                     for a, x in acts.items()} for s, acts in positions.items()}
+
+    def write(positions_3d=positions, positions_2d=keypoints, joints=17):
+        path_3d, path_2d = tmp_path / 'data_3d_test.npz', tmp_path / 'data_2d_test_gt.npz'
+        np.savez_compressed(path_3d, positions_3d=positions_3d)
+        np.savez_compressed(path_2d, positions_2d=positions_2d,
+                            metadata={'layout_name': 'h36m', 'num_joints': joints})
+        return path_3d, path_2d
+
+    return types.SimpleNamespace(positions=positions, keypoints=keypoints, write=write,
+                                 tmp=tmp_path)
+
+
+def data_options(path_3d, path_2d='gt', *argv):
+    return options('--data-3d', str(path_3d), '--data-2d', str(path_2d), '--train-subjects', 'S1',
+                   '--test-subjects', 'S8', *argv, tiny=False)
+
+
+SUBJECTS = {'--train-subjects': ['S1'], '--test-subjects': ['S8']}
+
+
+def test_a_2d_file_matching_the_3d_file_loads(files):
+    path_3d, path_2d = files.write()
+    from_file = load_data(data_options(path_3d, path_2d), SUBJECTS)
+    projected = load_data(data_options(path_3d), SUBJECTS)
+    for subject in ('S1', 'S8'):
+        for a, b in zip(from_file.inputs[subject]['Walking 2'],
+                        projected.inputs[subject]['Walking 2']):
+            np.testing.assert_allclose(a, b, atol=1e-5)
+    assert from_file.targets['S1']['Walking 1'][0][:, 0].max() == 0  # root-relative
+
+
+def test_longer_2d_is_trimmed_shorter_2d_is_an_error(files):
+    longer = {s: {a: [np.concatenate([k, k[-5:]]) for k in cams] for a, cams in acts.items()}
+              for s, acts in files.keypoints.items()}
+    data = load_data(data_options(*files.write(positions_2d=longer)), SUBJECTS)
+    assert len(data.inputs['S8']['Walking 1'][2]) == len(data.targets['S8']['Walking 1'][2]) == 60
+    shorter = {s: {a: list(cams) for a, cams in acts.items()} for s, acts in longer.items()}
+    shorter['S8']['Walking 2'][3] = shorter['S8']['Walking 2'][3][:50]
+    path_3d, path_2d = files.write(positions_2d=shorter)
+    with pytest.raises(DataError) as error:
+        load_data(data_options(path_3d, path_2d), SUBJECTS)
+    message = str(error.value)
+    for part in (str(path_2d), str(path_3d), "'S8'", "'Walking 2'", 'camera 3', 'at least 60',
+                 'got 50'):
+        assert part in message
+
+
+@pytest.mark.parametrize('where', ['subject', 'action'])
+def test_subject_or_action_in_one_file_only(files, where):
+    if where == 'subject':
+        keypoints = {'S1': files.keypoints['S1']}
+        expected = ("'S8'", 'not in this 2D file')
+    else:
+        keypoints = {s: dict(acts) for s, acts in files.keypoints.items()}
+        del keypoints['S8']['Walking 2']
+        expected = ("'S8'", "'Walking 2'", 'in the 3D data but not in the 2D data')
+    path_3d, path_2d = files.write(positions_2d=keypoints)
+    with pytest.raises(DataError) as error:
+        load_data(data_options(path_3d, path_2d), SUBJECTS)
+    assert str(path_2d) in str(error.value)
+    for part in expected:
+        assert part in str(error.value)
+    # An action only in the 2D file is an error too.
+    positions = {s: dict(acts) for s, acts in files.positions.items()}
+    del positions['S1']['Walking 1']
+    path_3d, path_2d = files.write(positions_3d=positions)
+    with pytest.raises(DataError, match="'S1'.*'Walking 1' is in the 2D data but not in the 3D"):
+        load_data(data_options(path_3d, path_2d), SUBJECTS)
+
+
+def test_nan_and_joint_count_errors_name_file_subject_and_action(files):
+    positions = {s: dict(acts) for s, acts in files.positions.items()}
+    positions['S8']['Walking 1'] = positions['S8']['Walking 1'].copy()
+    positions['S8']['Walking 1'][17, 3] = np.nan
+    path_3d, _ = files.write(positions_3d=positions)
+    with pytest.raises(DataError) as error:
+        load_data(data_options(path_3d), SUBJECTS)
+    for part in (str(path_3d), "'S8'", "'Walking 1'", 'frame 17'):
+        assert part in str(error.value)
+
+    path_3d, path_2d = files.write(
+        positions_2d={s: {a: [k[:, :16] for k in cams] for a, cams in acts.items()}
+                      for s, acts in files.keypoints.items()}, joints=16)
+    with pytest.raises(DataError, match=rf"{path_2d}: subject 'S1', action 'Walking 1': 16 "
+                                        r"joints, skeleton 'h36m' has 17"):
+        load_data(data_options(path_3d, path_2d), SUBJECTS)
+
+    path_3d, _ = files.write(positions_3d={s: {a: x[:, :15] for a, x in acts.items()}
+                                           for s, acts in files.positions.items()})
+    with pytest.raises(DataError, match=r"'S1'.*'Walking 1'.*expected 17 or 32 joints, got 15"):
+        load_data(data_options(path_3d), SUBJECTS)
+
+
+def test_unknown_subject_missing_file_and_unknown_action(files, capsys):
+    path_3d, path_2d = files.write()
+    with pytest.raises(DataError, match=rf"{path_3d}: unknown subject 'S9' in --test-subjects; "
+                                        r'available: S1, S8'):
+        load_data(data_options(path_3d), {'--test-subjects': ['S9']})
+    with pytest.raises(DataError, match=r'missing\.npz: file not found'):
+        load_data(data_options(files.tmp / 'missing.npz'), SUBJECTS)
+    with pytest.raises(DataError, match=r'missing_2d\.npz: file not found'):
+        load_data(data_options(path_3d, files.tmp / 'missing_2d.npz'), SUBJECTS)
+    with pytest.raises(DataError, match=rf"{path_3d}: action 'Jumping' matches no sequence"):
+        load_data(data_options(path_3d, 'gt', '--actions', 'Jumping'), SUBJECTS)
+    # The command line reports one clear error line, no traceback.
+    assert main(['--data-3d', str(path_3d), '--train-subjects', 'S1', '--test-subjects', 'S9',
+                 '--epochs', '1']) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count('\n') == 0 and err.startswith('benchmarks/h36m.py: error: ')
+    assert "unknown subject 'S9' in --test-subjects" in err
+    assert 'Traceback' not in err
+
+
+# End to end ------------------------------------------------------------------------------------
+
+def test_benchmark_script_runs_the_synthetic_demo(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / 'benchmarks' / 'h36m.py'), *TINY, '--epochs', '1',
+         '--checkpoint-dir', str(tmp_path)],
+        capture_output=True, text=True, timeout=120, env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert 'SYNTHETIC DEMO' in done.stdout
+    assert '| Protocol | Walk | Avg |' in done.stdout
+    assert (tmp_path / 'last.pt').is_file()
+
+
+def test_synthetic_preset_is_the_demo():
+    preset = PRESETS['synthetic']
+    args = options(tiny=False)
+    assert args.data_3d is None and args.epochs == preset['epochs'] >= 2
+    assert args.channels == preset['channels']['gast']
+
+
+@pytest.mark.skipif(not H36M_3D.exists(), reason=f'{H36M_3D} is absent (no ../shared)')
+def test_real_motion_validation_error_falls(tmp_path):
+    args = options('--data-3d', str(H36M_3D), '--train-subjects', 'S1', '--test-subjects', 'S6',
+                   '--actions', 'Walking,Eating,Greeting', '--receptive-field', '9',
+                   '--channels', '16', '--downsample', '10', '--epochs', '2', '--batch-size', '64',
+                   '--lr', '2e-3', '--threads', '1', '--no-progress',
+                   '--checkpoint-dir', str(tmp_path), tiny=False)
+    data = load_data(args, {'--train-subjects': ['S1'], '--test-subjects': ['S6']})
+    torch.manual_seed(args.seed)
+    untrained = build_model(receptive_field=9, channels=16, dropout=args.dropout)
+    val_inputs, val_targets = data.subset(['S6'])
+    before = evaluate(untrained, val_inputs, val_targets, downsample=10, flip=False,
+                      metrics=('mpjpe',))['average']['mpjpe']
+    result = train(args, data=data, evaluate_final=False)
+    errors = [h['val_mpjpe'] for h in result.history]
+    assert errors[0] < before and errors[1] < errors[0], (before, errors)
+    assert errors[1] < 0.6 * before
+
+
+def test_training_copies_of_held_out_motions_are_dropped(files, capsys):
+    positions = {s: dict(acts) for s, acts in files.positions.items()}
+    positions['S8']['Walking 2'] = positions['S1']['Walking 2'] + np.float32([0.3, -0.2, 0.0])
+    path_3d, _ = files.write(positions_3d=positions)
+    args = data_options(path_3d, 'gt', '--receptive-field', '9', '--channels', '8', '--epochs',
+                        '1', '--batch-size', '32', '--downsample', '1', '--threads', '1',
+                        '--no-progress', '--checkpoint-dir', str(files.tmp / 'run'))
+    data = load_data(args, SUBJECTS)
+    assert data.identical == [(('S1', 'Walking 2'), ('S8', 'Walking 2'))]
+    assert data.leaks(['S1'], ['S8']) == [(('S1', 'Walking 2'), ('S8', 'Walking 2'))]
+    assert data.leaks(['S8'], ['S1']) == [(('S8', 'Walking 2'), ('S1', 'Walking 2'))]
+    inputs, _ = data.subset(['S1'], exclude=[('S1', 'Walking 2')])
+    assert list(inputs['S1']) == ['Walking 1']
+    train(args, data=data, evaluate_final=False)
+    out = capsys.readouterr().out
+    assert "excluded S1 'Walking 2' from training: the same motion as held-out S8 'Walking 2'" in out
+    assert 'training on S1: 240 windows' in out  # 1 sequence x 4 cameras x 60 frames
