@@ -13,7 +13,7 @@ import pickle
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -100,10 +100,14 @@ def save_checkpoint(path: PathLike, model: LiftingModel, **extra: Any) -> Path:
     return path
 
 
+def _is_ours(payload: Any) -> bool:
+    return isinstance(payload, Mapping) and payload.get('format') == FORMAT
+
+
 def load_checkpoint(path: PathLike) -> Dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint`."""
     payload = read_checkpoint(path)
-    if not isinstance(payload, dict) or payload.get('format') != FORMAT:
+    if not _is_ours(payload):
         raise CheckpointError(f"{path}: not a gast-pyg checkpoint (no 'format': '{FORMAT}' entry); "
                               f"for the authors' files use load_reference_checkpoint")
     for key in ('config', 'state_dict'):
@@ -112,12 +116,51 @@ def load_checkpoint(path: PathLike) -> Dict[str, Any]:
     return payload
 
 
+def _model_from_payload(payload: Mapping[str, Any], source: str) -> LiftingModel:
+    model = build_model(**payload['config'])
+    load_weights(model, payload, source=source)
+    return model
+
+
 def model_from_checkpoint(path: PathLike) -> LiftingModel:
     """Build the model a :func:`save_checkpoint` file describes and load its weights."""
-    payload = load_checkpoint(path)
-    model = build_model(**payload['config'])
-    load_weights(model, payload, source=str(path))
-    return model
+    return _model_from_payload(load_checkpoint(path), str(path))
+
+
+def load_any_checkpoint(
+    path: PathLike,
+    skeleton: Union[str, PathLike, Skeleton, None] = None,
+    causal: bool = False,
+) -> Tuple[LiftingModel, Dict[str, Any]]:
+    """A model in eval mode from either kind of checkpoint, told apart by
+    content (a ``'format': 'gast-pyg'`` entry), never by name, reading the
+    file once.
+
+    For the authors' files ``skeleton`` (default: by joint count) and
+    ``causal`` describe the model, which the weights cannot tell; for the
+    package's own, a given ``skeleton`` must be the one saved and
+    ``causal=True`` requires a causal model.
+
+    Returns ``(model, info)``; ``info`` holds ``kind`` (``'gast-pyg'`` or
+    ``'reference'``), ``epoch`` and, for the package's files, the saved
+    ``training`` options (``None`` when absent).
+    """
+    payload = read_checkpoint(path)
+    epoch = payload.get('epoch') if isinstance(payload, Mapping) else None
+    if not _is_ours(payload):
+        model = _reference_model(payload, str(path), skeleton, causal)
+        return model, {'kind': 'reference', 'epoch': epoch, 'training': None}
+    model = _model_from_payload(payload, str(path))
+    if skeleton is not None:
+        wanted = skeleton if isinstance(skeleton, Skeleton) else Skeleton.load(skeleton)
+        if wanted.joint_names != model.skeleton.joint_names:
+            raise CheckpointError(f"{path}: the checkpoint is for skeleton '{model.skeleton.name}' "
+                                  f"({model.num_joints} joints), not '{wanted.name}' "
+                                  f"({wanted.num_joints})")
+    if causal and not model.causal:
+        raise CheckpointError(f"{path}: the checkpoint holds a non-causal model (causal only "
+                              f"describes the authors' checkpoints)")
+    return model.eval(), {'kind': 'gast-pyg', 'epoch': epoch, 'training': payload.get('training')}
 
 
 def load_weights(model: LiftingModel, checkpoint: Union[PathLike, Mapping[str, Any]],
@@ -272,8 +315,13 @@ def load_reference_checkpoint(
     for that joint count) must match them. ``causal`` cannot be read from the
     weights. The model is returned in eval mode.
     """
-    source = 'state dict' if isinstance(checkpoint, Mapping) else str(checkpoint)
-    raw = checkpoint if isinstance(checkpoint, Mapping) else read_checkpoint(checkpoint)
+    if isinstance(checkpoint, Mapping):
+        return _reference_model(checkpoint, 'state dict', skeleton, causal, dropout)
+    return _reference_model(read_checkpoint(checkpoint), str(checkpoint), skeleton, causal, dropout)
+
+
+def _reference_model(raw: Any, source: str, skeleton: Union[str, PathLike, Skeleton, None],
+                     causal: bool, dropout: float = 0.05) -> GASTNet:
     state = _reference_state_dict(raw, source)
 
     expand = state['expand_conv.weight']

@@ -12,7 +12,6 @@ millimetres per frame of the evaluated sequence (``50 / downsample`` Hz for Huma
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,16 +19,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from gast_pyg.checkpoints import (
-    FORMAT,
-    CheckpointError,
-    load_reference_checkpoint,
-    model_from_checkpoint,
-    read_checkpoint,
-)
 from gast_pyg.data import action_name, flip_average, sequence_inputs
 from gast_pyg.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
-from gast_pyg.models.base import LiftingModel
 from gast_pyg.skeleton import Skeleton
 
 __all__ = [
@@ -40,7 +31,6 @@ __all__ = [
     'predict_sequence',
     'evaluate',
     'format_table',
-    'load_any_checkpoint',
 ]
 
 #: Metric keys of :func:`evaluate`, in table order.
@@ -215,35 +205,3 @@ def format_table(results: Mapping[str, Any], title: str | None = None) -> str:
             + f' | **{results["average"][metric]:.1f}** |'
         )
     return '\n'.join(lines)
-
-
-def load_any_checkpoint(
-    path: str | os.PathLike[str],
-    skeleton: str | os.PathLike[str] | Skeleton | None = None,
-    causal: bool = False,
-) -> tuple[LiftingModel, dict[str, Any]]:
-    """A model from a gast-pyg checkpoint or from an authors' GAST-Net file, told apart by the
-    content (a ``'format': 'gast-pyg'`` entry), never by the name.
-
-    Returns ``(model in eval mode, info)``; ``info`` holds ``kind`` (``'gast-pyg'`` or
-    ``'reference'``) and, for our files, the saved ``training`` options and ``epoch`` when present.
-    ``skeleton`` and ``causal`` only apply to the authors' files, which do not record them.
-
-    Raises:
-        CheckpointError: For a missing or unreadable file, or one that is neither kind.
-    """
-    payload = read_checkpoint(path)
-    if isinstance(payload, Mapping) and payload.get('format') == FORMAT:
-        model = model_from_checkpoint(path)
-        info = {'kind': 'gast-pyg', 'training': payload.get('training'),
-                'epoch': payload.get('epoch')}
-    else:
-        try:
-            model = load_reference_checkpoint(path, skeleton=skeleton, causal=causal)
-        except CheckpointError as error:
-            raise CheckpointError(
-                f'{error} (the file is not a gast-pyg checkpoint either)'
-            ) from error
-        info = {'kind': 'reference', 'training': None,
-                'epoch': payload.get('epoch') if isinstance(payload, Mapping) else None}
-    return model.eval(), info

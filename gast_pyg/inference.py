@@ -27,18 +27,12 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterator, List, Optional, Union
 
 import numpy as np
 import torch
 
-from gast_pyg.checkpoints import (
-    FORMAT,
-    CheckpointError,
-    load_reference_checkpoint,
-    model_from_checkpoint,
-    read_checkpoint,
-)
+from gast_pyg.checkpoints import load_any_checkpoint
 from gast_pyg.data.windows import flip_average, sequence_inputs
 from gast_pyg.keypoints import PreparedKeypoints, prepare_keypoints
 from gast_pyg.models.base import LiftingModel
@@ -98,30 +92,9 @@ def staged_outputs() -> Iterator[_Staging]:
 
 def load_model(checkpoint: PathLike, skeleton: Union[str, Skeleton, None] = None,
                causal: bool = False) -> LiftingModel:
-    """The model of a checkpoint, in eval mode, recognised by its content: the package's own
-    (a dict with ``format == 'gast-pyg'``, configuration embedded) or the authors' (a ``.bin``
-    with ``model_pos``, or a bare state dict; ``skeleton`` and ``causal`` as in
-    :func:`~gast_pyg.checkpoints.load_reference_checkpoint`).
-
-    For the package's checkpoints, ``skeleton`` (when given) must be the one saved and
-    ``causal=True`` requires a causal model. Raises :class:`CheckpointError`.
-    """
-    payload = read_checkpoint(checkpoint)
-    if isinstance(payload, Mapping) and payload.get('format') == FORMAT:
-        del payload
-        model = model_from_checkpoint(checkpoint)
-        if skeleton is not None:
-            wanted = skeleton if isinstance(skeleton, Skeleton) else Skeleton.load(skeleton)
-            if wanted.joint_names != model.skeleton.joint_names:
-                raise CheckpointError(
-                    f"{checkpoint}: the checkpoint is for skeleton '{model.skeleton.name}' "
-                    f"({model.num_joints} joints), not '{wanted.name}' ({wanted.num_joints})")
-        if causal and not model.causal:
-            raise CheckpointError(f"{checkpoint}: the checkpoint holds a non-causal model "
-                                  f"(--causal only describes the authors' checkpoints)")
-        return model.eval()
-    del payload
-    return load_reference_checkpoint(checkpoint, skeleton=skeleton, causal=causal).eval()
+    """The model of either kind of checkpoint, in eval mode: see
+    :func:`~gast_pyg.checkpoints.load_any_checkpoint`."""
+    return load_any_checkpoint(checkpoint, skeleton=skeleton, causal=causal)[0]
 
 
 def lift_sequence(model: LiftingModel, keypoints_2d: np.ndarray,

@@ -51,7 +51,8 @@ from gast_pyg.data import (
     select,
     synthetic_motion,
 )
-from gast_pyg.evaluation import evaluate, format_table, load_any_checkpoint
+from gast_pyg.checkpoints import load_any_checkpoint
+from gast_pyg.evaluation import evaluate, format_table
 from gast_pyg.metrics import mpjpe
 from gast_pyg.models import build_model
 from gast_pyg.models.base import LiftingModel

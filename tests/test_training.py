@@ -17,7 +17,12 @@ from torch import nn
 
 import gast_pyg.checkpoints as checkpoints
 from gast_pyg import Skeleton, build_model
-from gast_pyg.checkpoints import CheckpointError, load_checkpoint, model_from_checkpoint
+from gast_pyg.checkpoints import (
+    CheckpointError,
+    load_any_checkpoint,
+    load_checkpoint,
+    model_from_checkpoint,
+)
 from gast_pyg.cli import build_parser as cli_parser
 from gast_pyg.data import (
     DataError,
@@ -33,7 +38,6 @@ from gast_pyg.evaluation import (
     canonical_action,
     evaluate,
     format_table,
-    load_any_checkpoint,
 )
 from gast_pyg.metrics import p_mpjpe
 from gast_pyg.training import (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, Sequence
 
-import torch
 from torch import Tensor, nn
 
 from gast_pyg.skeleton import Skeleton
