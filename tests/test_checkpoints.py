@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from gast_pyg import CheckpointError, GASTNet, build_model, load_reference_checkpoint, save_checkpoint
+from gast_pyg import (
+    CheckpointError,
+    GASTNet,
+    build_model,
+    load_reference_checkpoint,
+    save_checkpoint,
+)
 from gast_pyg.checkpoints import load_checkpoint, load_weights
 
 

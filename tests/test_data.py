@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import SHARED
 from torch import nn
 
 from gast_pyg import Skeleton
@@ -34,7 +35,6 @@ from gast_pyg.data import (
     world_to_camera,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / 'shared'
 H36M_3D = SHARED / 'data' / 'h36m_expmap' / 'data_3d_h36m_expmap.npz'
 
 

@@ -12,16 +12,6 @@ from gast_pyg.cli import main
 from gast_pyg.export import SequenceModel, _compare, export_onnx, export_torchscript
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from threads, and on the shared 2-core machine OpenMP threads
-    spin-waiting for a descheduled sibling made these tests up to 100x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tiny(causal=False):
     torch.manual_seed(0)
     model = build_model(receptive_field=9, channels=8, causal=causal)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED
 
 from gast_pyg.data import normalize_screen_coordinates
 from gast_pyg.keypoints import (
@@ -23,7 +24,6 @@ from gast_pyg.keypoints import (
 )
 from gast_pyg.skeleton import Skeleton
 
-SHARED = Path(__file__).resolve().parents[2] / 'shared'
 BASEBALL = SHARED / 'data' / 'wild' / 'baseball_hrnet_coco17.json'
 
 

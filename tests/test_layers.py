@@ -6,8 +6,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gast_pyg.nn import (GlobalGraphAttention, GraphAttentionBlock, LocalAttention,
-                         SemGraphConv, complete_edge_index)
+from gast_pyg.nn import (
+    GlobalGraphAttention,
+    GraphAttentionBlock,
+    LocalAttention,
+    SemGraphConv,
+    complete_edge_index,
+)
 
 
 def random_graph(num_nodes: int = 7, self_loops: bool = True) -> torch.Tensor:

@@ -11,8 +11,8 @@ import json
 
 import pytest
 import torch
-
 from conftest import load_fixture, shared_path
+
 from gast_pyg import load_reference_checkpoint
 from gast_pyg.checkpoints import convert_reference_block
 from gast_pyg.models import build_model

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import torch
 import yaml
+from conftest import SHARED
 from torch_geometric.data import Batch
 
 from gast_pyg.skeleton import Skeleton, SkeletonError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 ADJACENCY = SHARED / "fixtures" / "gastnet_reference" / "adjacency.json"
 
 REFERENCE_SKELETONS = {"humaneva": "15", "h36m_sh": "16", "h36m": "17", "h36m_toes": "19"}

@@ -1,28 +1,17 @@
 """StreamingLifter: frame-by-frame output equals the offline causal model."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from conftest import SHARED
 
 from gast_pyg import build_model, load_reference_checkpoint
 from gast_pyg.data import flip_average, sequence_inputs
 from gast_pyg.streaming import StreamingLifter, main, measure_latency
 
-SHARED = Path(__file__).resolve().parents[2] / 'shared'
 CAUSAL_FIXTURE = SHARED / 'fixtures' / 'gastnet_reference' / 'gastnet_h36m17_rf27_ch16_causal.pt'
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from threads, and on the shared 2-core machine OpenMP threads
-    spin-waiting for a descheduled sibling made these tests up to 100x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def tiny(causal=True, receptive_field=27, arch='gast'):

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import SHARED
 from torch import nn
 
 import gast_pyg.checkpoints as checkpoints
@@ -55,7 +56,6 @@ from gast_pyg.training import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / 'shared'
 H36M_3D = SHARED / 'data' / 'h36m_expmap' / 'data_3d_h36m_expmap.npz'
 REFERENCE = SHARED / 'fixtures' / 'gastnet_reference' / 'gastnet_h36m17_rf27_ch32.pt'
 

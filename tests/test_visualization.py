@@ -1,7 +1,6 @@
 """Pictures: attention read from the layers, the animation and the figures (viz extra)."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch
@@ -19,16 +18,6 @@ from gast_pyg.visualization import (  # noqa: E402
     local_attention_matrices,
     render_animation,
 )
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from threads, and on the shared 2-core machine OpenMP threads
-    spin-waiting for a descheduled sibling made these tests up to 100x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def tiny(causal=False, arch='gast'):
