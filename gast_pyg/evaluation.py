@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from gast_pyg.data import action_name, flip_average, sequence_inputs
 from gast_pyg.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
+from gast_pyg.nn import fold_batch_norms
 from gast_pyg.skeleton import Skeleton
 
 __all__ = [
@@ -110,7 +111,8 @@ def evaluate(
     """Per-action errors of ``model`` on every sequence and camera of ``inputs``.
 
     Each sequence is first downsampled (``[::downsample]``, as VideoPose3D evaluates its
-    10 fps models), then lifted whole. The model is put in eval mode and left there.
+    10 fps models), then lifted whole by a copy with folded batch norms
+    (:func:`~gast_pyg.nn.fold_batch_norms`). The model is put in eval mode and left there.
 
     Returns ``{'actions': {action: {metric: mm, 'frames': n, 'sequences': k}}, 'average':
     {metric: mm}, 'frames': total, 'flip': flip, 'downsample': downsample}``; ``average`` is the
@@ -127,6 +129,7 @@ def evaluate(
     if downsample < 1:
         raise ValueError(f'downsample must be >= 1, got {downsample}')
     model.eval()
+    lifter = fold_batch_norms(model)
     sums: dict[str, dict[str, float]] = {}
     sequences = [
         (subject, key, camera, seq_2d, targets[subject][key][camera])
@@ -147,7 +150,7 @@ def evaluate(
                 f'subject {subject!r}, action {key!r}, camera {camera}: 2D {seq_2d.shape} and '
                 f'3D {seq_3d.shape} differ in frames or joints'
             )
-        pred = predict_sequence(model, seq_2d[..., :2], flip=flip, skeleton=skeleton)
+        pred = predict_sequence(lifter, seq_2d[..., :2], flip=flip, skeleton=skeleton)
         target = torch.from_numpy(np.ascontiguousarray(seq_3d, dtype=np.float32))
         frames = len(target)
         acc = sums.setdefault(

@@ -36,6 +36,7 @@ from gast_pyg.checkpoints import load_any_checkpoint
 from gast_pyg.data.windows import flip_average, sequence_inputs
 from gast_pyg.keypoints import PreparedKeypoints, prepare_keypoints
 from gast_pyg.models.base import LiftingModel
+from gast_pyg.nn import fold_batch_norms
 from gast_pyg.skeleton import Skeleton
 
 __all__ = ['load_model', 'lift_sequence', 'infer', 'staged_outputs', 'add_keypoint_arguments',
@@ -161,7 +162,7 @@ def infer(
     if output.suffix.lower() != '.npz':
         raise ValueError(f"{output}: --output must end with .npz")
     _check_render_target(render)
-    model = load_model(checkpoint, skeleton=skeleton, causal=causal)
+    model = fold_batch_norms(load_model(checkpoint, skeleton=skeleton, causal=causal))
     prepared = prepare_keypoints(keypoints, model.skeleton, layout=layout, width=width,
                                  height=height, score_threshold=score_threshold,
                                  max_missing=max_missing, max_gap=max_gap)

@@ -26,6 +26,7 @@ from torch import Tensor
 
 from gast_pyg.data.windows import flip_average
 from gast_pyg.models.base import LiftingModel
+from gast_pyg.nn import fold_batch_norms
 
 __all__ = ['StreamingLifter', 'measure_latency']
 
@@ -36,7 +37,9 @@ class StreamingLifter:
     """Lift a live 2D keypoint stream with a causal model, frame by frame.
 
     Args:
-        model: A causal :class:`~gast_pyg.models.LiftingModel` (put in eval mode).
+        model: A causal :class:`~gast_pyg.models.LiftingModel`; the lifter runs an eval-mode
+            copy with folded batch norms (:func:`~gast_pyg.nn.fold_batch_norms`), so later
+            changes to ``model``'s weights do not reach it.
         flip: Average with the prediction on the mirrored window, as
             :func:`~gast_pyg.data.flip_average` does offline (twice the work).
 
@@ -60,7 +63,7 @@ class StreamingLifter:
                 f"{getattr(model, 'receptive_field', 1) // 2} future frames. Build it with "
                 f"causal=True (or load an authors' causal checkpoint with causal=True), or lift "
                 f"offline with gast-pyg infer")
-        self.model = model.eval()
+        self.model = fold_batch_norms(model)
         self.flip = flip
         self.receptive_field = model.receptive_field
         parameter = next(model.parameters(), None)

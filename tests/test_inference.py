@@ -115,8 +115,9 @@ def test_authors_checkpoint_is_accepted(tmp_path):
     result = infer(keypoints, path, tmp_path / 'o.npz', width=640, height=640, causal=True)
     reference = load_reference_checkpoint(path, causal=True)
     assert result['options']['causal'] and result['options']['receptive_field'] == 27
+    # infer folds batch norms into the weights: equal up to float rounding.
     np.testing.assert_allclose(result['poses_3d'], expected_poses(reference, result['prepared']),
-                               atol=1e-6)
+                               atol=1e-5)
 
 
 def run_cli(args, capsys):
