@@ -10,7 +10,8 @@ was. This module turns detections into model input in four steps:
    (``{"data": [{"frame_index": i, "skeleton": [{"pose": [[x, y] * 17], "score": [[s] * 17],
    "bbox": [x0, y0, x1, y1]}, ...]}, ...]}``) or a ``.npy`` / ``.npz`` array ``(T, J, 2|3)``
    (third channel: scores) into a :class:`KeypointSequence` in pixels, missing points as NaN;
-2. :func:`coco_to_h36m` converts COCO-17 to the 17-joint Human3.6M layout (:data:`COCO_TO_H36M`);
+2. :func:`coco_to_h36m` converts COCO-17 to the 17-joint Human3.6M layout (:data:`COCO_TO_H36M`)
+   (:func:`coco_to_humaneva`: to the 15-joint HumanEva-I layout, :data:`COCO_TO_HUMANEVA`);
 3. :func:`fill_gaps` interpolates, over time, each joint in the frames where it is missing
    (no person, NaN, exactly ``(0, 0)``, or a score under the threshold), and refuses with one
    :class:`KeypointError` when too much is missing;
@@ -44,6 +45,8 @@ __all__ = [
     'COCO_TO_H36M',
     'read_keypoints',
     'coco_to_h36m',
+    'COCO_TO_HUMANEVA',
+    'coco_to_humaneva',
     'missing_mask',
     'fill_gaps',
     'resolve_image_size',
@@ -84,6 +87,28 @@ COCO_TO_H36M = (
     ('right_shoulder', 'right_shoulder'),
     ('right_elbow', 'right_elbow'),
     ('right_wrist', 'right_wrist'),
+)
+
+#: How each HumanEva-I joint (the bundled ``humaneva`` skeleton, 15 joints) is obtained from
+#: COCO-17 keypoints, in HumanEva-I order: ``(joint, COCO source joints)``; a derived joint is the
+#: mean point of its sources and its score the mean of their scores, a copied joint keeps its
+#: point and score.
+COCO_TO_HUMANEVA = (
+    ('pelvis', ('left_hip', 'right_hip')),
+    ('thorax', ('left_shoulder', 'right_shoulder')),
+    ('left_shoulder', ('left_shoulder',)),
+    ('left_elbow', ('left_elbow',)),
+    ('left_wrist', ('left_wrist',)),
+    ('right_shoulder', ('right_shoulder',)),
+    ('right_elbow', ('right_elbow',)),
+    ('right_wrist', ('right_wrist',)),
+    ('left_hip', ('left_hip',)),
+    ('left_knee', ('left_knee',)),
+    ('left_ankle', ('left_ankle',)),
+    ('right_hip', ('right_hip',)),
+    ('right_knee', ('right_knee',)),
+    ('right_ankle', ('right_ankle',)),
+    ('head', ('nose',)),
 )
 
 # Common video frame sizes, smallest first, tried when the image size has to be estimated.
@@ -393,6 +418,22 @@ def coco_to_h36m(xy: np.ndarray, scores: Optional[np.ndarray] = None
     out_scores = np.stack([derived_s[name] if name in derived_s else s[name]
                            for name, _ in COCO_TO_H36M], axis=-1)
     return out, out_scores
+
+
+def coco_to_humaneva(keypoints: np.ndarray) -> np.ndarray:
+    """COCO-17 keypoints ``(..., 17, 2|3)`` to the HumanEva-I layout ``(..., 15, 2|3)`` of the
+    bundled ``humaneva`` skeleton (:data:`COCO_TO_HUMANEVA`): pelvis = mid hips, thorax = mid
+    shoulders, head = nose, the limbs copied. A third channel holds scores: the mean of the
+    source joints' scores (copied for copied joints). Float64; a NaN source point makes the
+    derived point NaN.
+    """
+    keypoints = np.asarray(keypoints, dtype=np.float64)
+    if keypoints.ndim < 2 or keypoints.shape[-2] != 17 or keypoints.shape[-1] not in (2, 3):
+        raise KeypointError('COCO-17 keypoints must have shape (..., 17, 2) or (..., 17, 3), '
+                            f'got {keypoints.shape}')
+    index = {name: i for i, name in enumerate(COCO_JOINTS)}
+    return np.stack([keypoints[..., [index[name] for name in sources], :].mean(axis=-2)
+                     for _, sources in COCO_TO_HUMANEVA], axis=-2)
 
 
 # --------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from gast_pyg.data import (
     ground_truth_2d,
     image_coordinates,
     load_h36m_cameras,
+    load_humaneva_cameras,
     load_positions_2d,
     load_positions_3d,
     normalize_keypoints,
@@ -158,7 +159,7 @@ def add_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                            'package synthesises a small walking data set (synthetic demo)')
     data.add_argument('--data-2d', metavar='FILE|gt', default='gt',
                       help="VideoPose3D 2D file (positions_2d, pixels) or 'gt': project the 3D "
-                           'with the Human3.6M cameras (default: gt)')
+                           'with the cameras of --dataset, Human3.6M or HumanEva-I (default: gt)')
     data.add_argument('--noise-2d', metavar='PIXELS', type=_non_negative_float, default=0.0,
                       help='add seeded noise to the 2D keypoints before normalisation: Gaussian '
                            'jitter with this std in pixels (per frame, joint and axis); '
@@ -383,9 +384,13 @@ def load_data(
     """
     skeleton = Skeleton.load(skeleton if skeleton is not None else args.skeleton)
     if args.dataset == 'humaneva':
-        raise DataError('--dataset humaneva: gast_pyg.data has no HumanEva-I camera parameters '
-                        'yet, which both the targets and --data-2d gt need')
-    cameras = load_h36m_cameras()
+        if args.data_3d is None:
+            raise DataError('--dataset humaneva needs --data-3d (a VideoPose3D-format HumanEva-I '
+                            'file, subjects such as Train/S1); the synthetic demo is Human3.6M '
+                            'only')
+        cameras, camera_set = load_humaneva_cameras(), 'HumanEva-I'
+    else:
+        cameras, camera_set = load_h36m_cameras(), 'Human3.6M'
     wanted = list(dict.fromkeys(s for names in subjects.values() for s in names))
     synthetic = args.data_3d is None
     if synthetic:
@@ -415,7 +420,7 @@ def load_data(
         raise DataError(f'{source}: {error}') from error
     for subject in wanted:
         if subject not in cameras:
-            raise DataError(f'{source}: subject {subject!r} has no Human3.6M cameras; subjects '
+            raise DataError(f'{source}: subject {subject!r} has no {camera_set} cameras; subjects '
                             f'with cameras: {", ".join(sorted(cameras))}')
         if not positions_3d[subject]:
             raise DataError(f'{source}: subject {subject!r} has no sequences of the actions '

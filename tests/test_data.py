@@ -461,3 +461,63 @@ def test_synthetic_motion(skeleton, cameras):
         for views in poses_2d.values():
             for view, camera in zip(views, cameras[subject]):
                 assert pixels_inside(view, camera), (subject, camera.id)
+
+
+# HumanEva-I --------------------------------------------------------------------------------------
+
+def humaneva_motion(frames: int = 300, seed: int = 0) -> np.ndarray:
+    """Smooth 15-joint motion ``(frames, 15, 3)``, metres, z up, around the HumanEva-I origin
+    (about 4 m in front of all three cameras)."""
+    rng = np.random.default_rng(seed)
+    rest = np.array([[0, 0, 0.95], [0, 0, 1.45], [0.18, 0, 1.45], [0.2, 0, 1.18], [0.2, 0, 0.93],
+                     [-0.18, 0, 1.45], [-0.2, 0, 1.18], [-0.2, 0, 0.93], [0.1, 0, 0.95],
+                     [0.1, 0, 0.5], [0.1, 0, 0.08], [-0.1, 0, 0.95], [-0.1, 0, 0.5],
+                     [-0.1, 0, 0.08], [0, 0, 1.7]])
+    t = np.arange(frames)[:, None, None] / 60
+    phase = rng.uniform(0, 2 * np.pi, (1, 15, 3))
+    wobble = 0.05 * np.sin(2 * np.pi * 0.8 * t + phase)
+    drift = np.concatenate([0.5 * np.sin(2 * np.pi * 0.1 * t), 0.5 * np.cos(2 * np.pi * 0.1 * t),
+                            np.zeros_like(t)], axis=-1)
+    return (rest + wobble + drift).astype(np.float32)
+
+
+def test_humaneva_cameras_are_shared_by_the_split_prefixes():
+    from gast_pyg.data import load_humaneva_cameras
+    cameras = load_humaneva_cameras()
+    for subject in ('S1', 'S2', 'S3'):
+        for prefix in ('Train/', 'Validate/', 'Unlabeled/Train/', 'Unlabeled/Validate/'):
+            assert cameras[prefix + subject] == cameras['Train/' + subject]
+    assert 'S1' not in cameras and 'Train/S4' not in cameras
+    # S3 was calibrated like S1 (the same values up to rounding), S2 differently.
+    for a, b, c in zip(cameras['Train/S1'], cameras['Train/S3'], cameras['Train/S2']):
+        assert a.orientation == b.orientation != c.orientation
+        assert a.translation == pytest.approx(b.translation, abs=1e-6)
+    c1, c2, c3 = cameras['Train/S2']
+    assert [c.id for c in (c1, c2, c3)] == ['C1', 'C2', 'C3']
+    assert all((c.res_w, c.res_h) == (640, 480) for c in (c1, c2, c3))
+    assert c1.focal_length_px == pytest.approx((765.789418, 765.330306))
+    assert c1.center == pytest.approx(tuple(normalize_screen_coordinates(
+        np.array(c1.center_px), 640, 480)))
+    assert c2.translation == pytest.approx((0.9235740, -3.8779243, 1.5045518))  # metres
+    assert load_humaneva_cameras() is not cameras  # a fresh dict every call
+
+
+def test_humaneva_data_loads_selects_and_projects_into_the_images(tmp_path):
+    from gast_pyg.data import load_humaneva_cameras
+    cameras = load_humaneva_cameras()
+    path = save_3d(tmp_path / 'he.npz', {'Train/S1': {'Walk 1 chunk0': humaneva_motion()},
+                                         'Validate/S1': {'Walk 1 chunk0': humaneva_motion(seed=1),
+                                                         'Jog 1 chunk0': humaneva_motion(seed=2)}})
+    data = load_positions_3d(path, skeleton='humaneva')
+    assert data['Train/S1']['Walk 1 chunk0'].shape == (300, 15, 3)
+    chosen = select(data, ['Validate/S1'], ['Jog'])
+    assert list(chosen) == ['Validate/S1'] and list(chosen['Validate/S1']) == ['Jog 1 chunk0']
+    with pytest.raises(DataError, match="unknown subject 'Train/S2'"):
+        select(data, ['Train/S2'])
+    inputs = ground_truth_2d(data, cameras)
+    targets = camera_targets(data, cameras)
+    for subject in data:
+        for sequences, camera in zip(zip(*inputs[subject].values()), cameras[subject]):
+            assert all(pixels_inside(seq, camera) for seq in sequences)
+        for sequence in targets[subject]['Walk 1 chunk0']:
+            assert sequence.shape == (300, 15, 3) and np.allclose(sequence[:, 0], 0)

@@ -315,3 +315,27 @@ def test_baseball_prepares_with_an_estimated_size():
     # Three COCO points score under 0.3; one of them is an ear that only moves the head's score.
     assert 1 <= prepared.interpolated.sum() <= 3
     assert np.abs(prepared.normalized).max() < 1
+
+
+def test_coco_to_humaneva_maps_points_and_scores():
+    from gast_pyg.keypoints import COCO_TO_HUMANEVA, coco_to_humaneva
+    rng = np.random.default_rng(0)
+    coco = np.concatenate([rng.uniform(0, 640, (4, 17, 2)), rng.uniform(0, 1, (4, 17, 1))], -1)
+    out = coco_to_humaneva(coco)
+    assert out.shape == (4, 15, 3)
+    assert [name for name, _ in COCO_TO_HUMANEVA] == list(Skeleton.load('humaneva').joint_names)
+    i = {name: k for k, name in enumerate(COCO_JOINTS)}
+    np.testing.assert_allclose(out[:, 0], (coco[:, i['left_hip']] + coco[:, i['right_hip']]) / 2)
+    np.testing.assert_allclose(out[:, 1],
+                               (coco[:, i['left_shoulder']] + coco[:, i['right_shoulder']]) / 2)
+    np.testing.assert_allclose(out[:, 14], coco[:, i['nose']])
+    np.testing.assert_allclose(out[:, 2], coco[:, i['left_shoulder']])
+    np.testing.assert_allclose(out[:, 13], coco[:, i['right_ankle']])
+    xy_only = coco_to_humaneva(coco[..., :2])
+    assert xy_only.shape == (4, 15, 2)
+    np.testing.assert_allclose(xy_only, out[..., :2])
+    coco[1, i['left_hip'], 0] = np.nan
+    nan = coco_to_humaneva(coco)
+    assert np.isnan(nan[1, 0, 0]) and np.isnan(nan[1, 8, 0]) and not np.isnan(nan[1, 11]).any()
+    with pytest.raises(KeypointError, match=r'\(\.\.\., 17, 2\) or \(\.\.\., 17, 3\)'):
+        coco_to_humaneva(np.zeros((4, 15, 2)))

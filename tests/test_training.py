@@ -564,3 +564,40 @@ def test_training_copies_of_held_out_motions_are_dropped(files, capsys):
     out = capsys.readouterr().out
     assert "excluded S1 'Walking 2' from training: the same motion as held-out S8 'Walking 2'" in out
     assert 'training on S1: 240 windows' in out  # 1 sequence x 4 cameras x 60 frames
+
+
+# HumanEva-I ------------------------------------------------------------------------------------
+
+def test_humaneva_trains_on_split_subjects_with_its_cameras(tmp_path, capsys):
+    rest = np.array([[0, 0, 0.95], [0, 0, 1.45], [0.18, 0, 1.45], [0.2, 0, 1.18], [0.2, 0, 0.93],
+                     [-0.18, 0, 1.45], [-0.2, 0, 1.18], [-0.2, 0, 0.93], [0.1, 0, 0.95],
+                     [0.1, 0, 0.5], [0.1, 0, 0.08], [-0.1, 0, 0.95], [-0.1, 0, 0.5],
+                     [-0.1, 0, 0.08], [0, 0, 1.7]])
+
+    def motion(seed: int, frames: int = 240) -> np.ndarray:
+        t = np.arange(frames)[:, None, None] / 60
+        phase = np.random.default_rng(seed).uniform(0, 2 * np.pi, (1, 15, 3))
+        drift = np.concatenate([0.4 * np.sin(0.6 * t), 0.4 * np.cos(0.6 * t),
+                                np.zeros_like(t)], axis=-1)
+        return (rest + 0.05 * np.sin(5 * t + phase) + drift).astype(np.float32)
+
+    path = tmp_path / 'data_3d_humaneva15.npz'
+    positions = {'Train/S1': {'Walk 1 chunk0': motion(0), 'Jog 1 chunk0': motion(1)},
+                 'Validate/S1': {'Walk 1 chunk0': motion(2)}}
+    np.savez_compressed(path, positions_3d=np.array(positions, dtype=object))
+    args = ['--dataset', 'humaneva', '--data-3d', str(path), '--channels', '8',
+            '--receptive-field', '9', '--epochs', '1', '--batch-size', '64', '--threads', '1',
+            '--no-progress', '--train-subjects', 'Train/S1', '--test-subjects', 'Validate/S1',
+            '--checkpoint-dir', str(tmp_path / 'ckpt')]
+    resolved = options(*args, tiny=False)
+    assert (resolved.skeleton, resolved.train_subjects) == ('humaneva', ['Train/S1'])
+    data = load_data(resolved, {'--train-subjects': ['Train/S1'],
+                                '--test-subjects': ['Validate/S1']})
+    assert len(data.inputs['Train/S1']['Walk 1 chunk0']) == 3  # cameras C1-C3
+    assert data.inputs['Train/S1']['Walk 1 chunk0'][0].shape == (240, 15, 2)
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert '| P1: MPJPE (mm) |' in out and 'SYNTHETIC DEMO' not in out
+    no_3d = options('--dataset', 'humaneva', tiny=False)
+    with pytest.raises(DataError, match='--dataset humaneva needs --data-3d'):
+        load_data(no_3d, {'--train-subjects': ['Train/S1']})

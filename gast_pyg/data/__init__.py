@@ -1,9 +1,10 @@
-"""Data: VideoPose3D-format loaders, Human3.6M cameras, training windows, synthetic motion."""
+"""Data: VideoPose3D-format loaders, Human3.6M and HumanEva-I cameras, training windows, synthetic motion."""
 from gast_pyg.data.cameras import (
     Camera,
     camera_to_world,
     image_coordinates,
     load_h36m_cameras,
+    load_humaneva_cameras,
     normalize_screen_coordinates,
     project_to_2d,
     quaternion_to_matrix,
@@ -28,6 +29,7 @@ from gast_pyg.data.windows import WindowSampler, flip_average, flip_pose, sequen
 __all__ = [
     'Camera',
     'load_h36m_cameras',
+    'load_humaneva_cameras',
     'quaternion_to_matrix',
     'world_to_camera',
     'camera_to_world',

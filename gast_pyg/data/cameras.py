@@ -1,4 +1,5 @@
-"""Camera models of Human3.6M: extrinsic transforms, distorted projection, screen normalisation.
+"""Camera models of Human3.6M and HumanEva-I: extrinsic transforms, distorted projection,
+screen normalisation.
 
 All functions take and return :mod:`numpy` arrays. They compute in float64 and return arrays of
 the input points' floating dtype (float32 data stays float32). Points are row vectors in the last
@@ -21,6 +22,7 @@ import numpy as np
 __all__ = [
     'Camera',
     'load_h36m_cameras',
+    'load_humaneva_cameras',
     'quaternion_to_matrix',
     'world_to_camera',
     'camera_to_world',
@@ -90,10 +92,37 @@ def load_h36m_cameras() -> dict[str, list[Camera]]:
     return {subject: list(cameras) for subject, cameras in _h36m_cameras().items()}
 
 
+def load_humaneva_cameras() -> dict[str, list[Camera]]:
+    """The three HumanEva-I colour cameras C1-C3 (640x480) of each subject, keyed as in the
+    VideoPose3D files: ``'Train/S1'``, ``'Validate/S1'``, ``'Unlabeled/Train/S1'``,
+    ``'Unlabeled/Validate/S1'``, ``'Unlabeled/S1'`` (likewise S2, S3) share the cameras of S1.
+
+    Read from the bundled ``humaneva_cameras.json`` (public values, translations converted from
+    millimetres to metres; see its ``description`` for the sources and the distortion caveat).
+    Returns a new ``{subject: [C1, C2, C3]}`` on every call.
+    """
+    return {subject: list(cameras) for subject, cameras in _humaneva_cameras().items()}
+
+
 @lru_cache(maxsize=1)
 def _h36m_cameras() -> dict[str, tuple[Camera, ...]]:
-    text = resources.files(__package__).joinpath('h36m_cameras.json').read_text(encoding='utf-8')
-    params = json.loads(text)
+    return _read_cameras('h36m_cameras.json')
+
+
+@lru_cache(maxsize=1)
+def _humaneva_cameras() -> dict[str, tuple[Camera, ...]]:
+    params = _read_json('humaneva_cameras.json')
+    cameras = _read_cameras('humaneva_cameras.json')
+    return {prefix + subject: cameras[subject]
+            for subject in cameras for prefix in params['prefixes']}
+
+
+def _read_json(name: str) -> dict:
+    return json.loads(resources.files(__package__).joinpath(name).read_text(encoding='utf-8'))
+
+
+def _read_cameras(name: str) -> dict[str, tuple[Camera, ...]]:
+    params = _read_json(name)
     cameras: dict[str, tuple[Camera, ...]] = {}
     for subject, extrinsics in params['extrinsics'].items():
         cameras[subject] = ()
