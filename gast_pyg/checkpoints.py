@@ -6,11 +6,9 @@ for which exactly the NumPy constructors it needs are allow-listed.
 """
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
@@ -19,6 +17,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from gast_pyg.errors import GastPygError
+from gast_pyg.files import write_bytes
 from gast_pyg.models.builder import build_model
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.models.gastnet import GASTNet
@@ -33,13 +33,16 @@ FORMAT_VERSION = 1
 REFERENCE_SKELETONS = {17: 'h36m', 16: 'h36m_sh', 15: 'humaneva', 19: 'h36m_toes'}
 
 
-class CheckpointError(ValueError):
+class CheckpointError(GastPygError):
     """A file that is not a usable checkpoint, or one that does not fit."""
 
 
 def _numpy_globals() -> list:
     from numpy.random import _pickle
-    reconstruct = np._core.multiarray._reconstruct
+    try:  # NumPy 2 (and the forward-compatible alias of NumPy 1.26)
+        from numpy._core.multiarray import _reconstruct as reconstruct
+    except ImportError:  # NumPy < 1.26
+        from numpy.core.multiarray import _reconstruct as reconstruct
     return [
         np.ndarray, np.dtype, type(np.dtype(np.uint32)), np.random.RandomState, np.random.MT19937,
         (reconstruct, 'numpy.core.multiarray._reconstruct'),
@@ -84,19 +87,7 @@ def save_checkpoint(path: PathLike, model: LiftingModel, **extra: Any) -> Path:
                    config=model.config, state_dict=model.state_dict())
     buffer = io.BytesIO()
     torch.save(payload, buffer)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would outlive the rename
-        with os.fdopen(fd, 'wb') as file:
-            file.write(buffer.getbuffer())
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_bytes(path, buffer.getbuffer())
     return path
 
 
@@ -350,24 +341,3 @@ def _reference_model(raw: Any, source: str, skeleton: Union[str, PathLike, Skele
     _load_strict(model, convert_reference_state_dict(state, model, source), source)
     return model.eval()
 
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """``gast-pyg convert``: an authors' checkpoint to the package's format."""
-    parser = subparsers.add_parser(
-        'convert', help="convert an authors' GAST-Net checkpoint to a gast-pyg checkpoint",
-        description="Read an authors' checkpoint (weights only, no code executed) and write it "
-                    "as a gast-pyg checkpoint with its configuration embedded.")
-    parser.add_argument('source', help="the authors' .bin file")
-    parser.add_argument('target', help='the gast-pyg checkpoint to write')
-    parser.add_argument('--skeleton', default=None,
-                        help='bundled skeleton name or YAML path (default: by joint count)')
-    parser.add_argument('--causal', action='store_true', help='the checkpoint is a causal model')
-    parser.set_defaults(run=_convert)
-
-
-def _convert(args: argparse.Namespace) -> int:
-    model = load_reference_checkpoint(args.source, skeleton=args.skeleton, causal=args.causal)
-    save_checkpoint(args.target, model, converted_from=str(args.source))
-    print(f'{args.target}: {model.__class__.__name__} ({model.skeleton.name}, receptive field '
-          f'{model.receptive_field}, {model.channels} channels, causal={model.causal})')
-    return 0

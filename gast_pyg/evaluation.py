@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import nn
 
-from gast_pyg.data import action_name, flip_average, sequence_inputs
+from gast_pyg.data import action_name
+from gast_pyg.lifting import lift_sequence
 from gast_pyg.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
 from gast_pyg.nn import fold_batch_norms
 from gast_pyg.skeleton import Skeleton
@@ -29,7 +30,6 @@ __all__ = [
     'PROTOCOLS',
     'H36M_ACTIONS',
     'canonical_action',
-    'predict_sequence',
     'evaluate',
     'format_table',
 ]
@@ -64,37 +64,6 @@ def canonical_action(key: str) -> str:
 def _action_order(names: Sequence[str]) -> list[str]:
     known = [name for name in H36M_ACTIONS if name in names]
     return known + sorted(name for name in names if name not in H36M_ACTIONS)
-
-
-def _model_skeleton(model: nn.Module, skeleton: Skeleton | None) -> Skeleton:
-    skeleton = skeleton if skeleton is not None else getattr(model, 'skeleton', None)
-    if skeleton is None:
-        raise ValueError('flip averaging needs the skeleton (model.skeleton or skeleton=...)')
-    return skeleton
-
-
-def _device(model: nn.Module) -> torch.device:
-    parameter = next(model.parameters(), None)
-    return parameter.device if parameter is not None else torch.device('cpu')
-
-
-@torch.no_grad()
-def predict_sequence(
-    model: nn.Module, seq_2d: np.ndarray, flip: bool = True, skeleton: Skeleton | None = None
-) -> Tensor:
-    """Lift one whole sequence ``(T, J, 2)`` to ``(T, J, 3)`` (float32, CPU).
-
-    The model must be in eval mode (it is not switched here); ``flip`` averages with the
-    prediction on the mirrored input. Output frame ``t`` belongs to input frame ``t`` (edge
-    padding, causal models padded on the left only).
-    """
-    inputs = sequence_inputs(seq_2d, model.receptive_field, getattr(model, 'causal', False))
-    inputs = inputs.to(_device(model))
-    if flip:
-        outputs = flip_average(model, inputs, _model_skeleton(model, skeleton))
-    else:
-        outputs = model(inputs)
-    return outputs[0].float().cpu()
 
 
 def evaluate(
@@ -150,7 +119,8 @@ def evaluate(
                 f'subject {subject!r}, action {key!r}, camera {camera}: 2D {seq_2d.shape} and '
                 f'3D {seq_3d.shape} differ in frames or joints'
             )
-        pred = predict_sequence(lifter, seq_2d[..., :2], flip=flip, skeleton=skeleton)
+        pred = torch.from_numpy(lift_sequence(lifter, seq_2d[..., :2], flip=flip,
+                                              skeleton=skeleton, root_relative=False))
         target = torch.from_numpy(np.ascontiguousarray(seq_3d, dtype=np.float32))
         frames = len(target)
         acc = sums.setdefault(

@@ -31,7 +31,6 @@ model on several batch sizes and lengths before the file is renamed into place.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
@@ -45,10 +44,11 @@ from typing import Dict, List, Tuple, Union
 import torch
 from torch import Tensor, nn
 
+from gast_pyg.files import staged_outputs
 from gast_pyg.models.base import LiftingModel
 
-__all__ = ['SequenceModel', 'ExportReport', 'export_torchscript', 'export_onnx', 'export_model',
-           'register']
+__all__ = ['FORMATS', 'SequenceModel', 'ExportReport', 'export_torchscript', 'export_onnx',
+           'export_model']
 
 PathLike = Union[str, os.PathLike]
 FORMATS = ('torchscript', 'onnx')
@@ -146,11 +146,6 @@ def _quiet_loggers(prefix: str):
             logger.setLevel(level)
 
 
-def _staged():
-    from gast_pyg.inference import staged_outputs
-    return staged_outputs()
-
-
 def export_torchscript(model: LiftingModel, path: PathLike, check: bool = True,
                        atol: float = 1e-5, rtol: float = 1e-4) -> ExportReport:
     """Trace :class:`SequenceModel` and save it (config and I/O description as extra files
@@ -163,7 +158,7 @@ def export_torchscript(model: LiftingModel, path: PathLike, check: bool = True,
         warnings.simplefilter('ignore', DeprecationWarning)
         with torch.no_grad():
             traced = torch.jit.trace(wrapper, _example(model), check_trace=False)
-        with _staged() as staging:
+        with staged_outputs() as staging:
             tmp = staging.stage(path)
             traced.save(str(tmp),
                         _extra_files={k: v.encode() for k, v in _metadata(model).items()})
@@ -209,7 +204,7 @@ def export_onnx(model: LiftingModel, path: PathLike, check: bool = True, opset: 
     for key, value in _metadata(model).items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
-    with _staged() as staging:
+    with staged_outputs() as staging:
         tmp = staging.stage(path)
         onnx.save(proto, str(tmp))
         worst, shapes, scale = 0.0, [], 0.0
@@ -234,29 +229,3 @@ def export_model(model: LiftingModel, path: PathLike, format: str, check: bool =
         return export_onnx(model, path, check=check)
     raise ValueError(f"unknown export format {format!r}; choose from {FORMATS}")
 
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """``gast-pyg export``."""
-    parser = subparsers.add_parser(
-        'export', help='export a checkpoint to TorchScript or ONNX',
-        description='Export the whole-sequence model of a checkpoint (fixed skeleton, dynamic '
-                    'batch and frames) and check the export numerically against eager PyTorch.')
-    parser.add_argument('--checkpoint', required=True, metavar='CKPT',
-                        help="a gast-pyg checkpoint or an authors' .bin")
-    parser.add_argument('--format', required=True, choices=FORMATS)
-    parser.add_argument('--output', required=True, metavar='FILE', help='.pt / .onnx to write')
-    parser.add_argument('--skeleton', default=None,
-                        help="skeleton of an authors' checkpoint (default: by joint count)")
-    parser.add_argument('--causal', action='store_true',
-                        help="the authors' checkpoint is a causal model")
-    parser.add_argument('--no-check', action='store_true',
-                        help='skip the numerical check against eager PyTorch')
-    parser.set_defaults(run=_run)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from gast_pyg.inference import load_model
-    model = load_model(args.checkpoint, skeleton=args.skeleton, causal=args.causal)
-    report = export_model(model, args.output, args.format, check=not args.no_check)
-    print(report)
-    return 0

@@ -19,13 +19,15 @@ import torch
 import yaml
 from torch_geometric.data import Data
 
+from gast_pyg.errors import GastPygError
+
 __all__ = ["Skeleton", "SkeletonError"]
 
 _ALLOWED_KEYS = ("name", "joints", "parents", "edges", "symmetry", "distal", "root", "description")
 _YAML_SUFFIXES = (".yaml", ".yml")
 
 
-class SkeletonError(ValueError):
+class SkeletonError(GastPygError):
     """A malformed skeleton description.
 
     The message names the file (or other source), the offending field and value, and what was
@@ -66,6 +68,11 @@ def _as_index(value: Any, names: tuple[str, ...], source: str, field: str) -> in
     if not 0 <= index < len(names):
         _fail(source, field, f"got {value!r}; expected a joint index in 0..{len(names) - 1}")
     return index
+
+
+def _bone_pairs(parents: Sequence[int]) -> tuple[tuple[int, int], ...]:
+    """``(joint, parent)`` for every joint with a parent (``-1`` marks the root)."""
+    return tuple((i, p) for i, p in enumerate(parents) if p >= 0)
 
 
 def _find_cycle(graph: nx.Graph | nx.DiGraph) -> list[int] | None:
@@ -156,7 +163,7 @@ class Skeleton:
         root = parent_indices.index(-1)
         tree = nx.Graph()
         tree.add_nodes_from(range(len(names)))
-        tree.add_edges_from((i, p) for i, p in enumerate(parent_indices) if p >= 0)
+        tree.add_edges_from(_bone_pairs(parent_indices))
         left, right = self._check_pairs(symmetric_pairs, names, where)
         if distal_joints is None:
             distal = tuple(i for i in tree if tree.degree[i] == 1 and i != root)
@@ -203,7 +210,7 @@ class Skeleton:
                 "parents",
                 f"joints {', '.join(map(repr, roots))} have parent null; expected exactly one root",
             )
-        cycle = _find_cycle(nx.DiGraph((i, p) for i, p in enumerate(indices) if p >= 0))
+        cycle = _find_cycle(nx.DiGraph(_bone_pairs(indices)))
         if cycle is not None:
             path = " -> ".join(names[i] for i in [*cycle, cycle[0]])
             no_root = "" if roots else "no root (parent null), and "
@@ -454,6 +461,11 @@ class Skeleton:
         return len(self.joint_names)
 
     @property
+    def bones(self) -> tuple[tuple[int, int], ...]:
+        """``(joint, parent)`` index pairs of every non-root joint, in joint order."""
+        return _bone_pairs(self.parents)
+
+    @property
     def symmetric_pairs(self) -> tuple[tuple[int, int], ...]:
         """``(left, right)`` joint index pairs, in file order."""
         return tuple(zip(self.joints_left, self.joints_right))
@@ -473,7 +485,7 @@ class Skeleton:
         """The bone tree as an undirected graph with nodes ``0..J-1`` carrying a ``name``."""
         graph = nx.Graph(name=self.name)
         graph.add_nodes_from((i, {"name": joint}) for i, joint in enumerate(self.joint_names))
-        graph.add_edges_from((i, p) for i, p in enumerate(self.parents) if p >= 0)
+        graph.add_edges_from(self.bones)
         return graph
 
     def edge_index(self, kind: str) -> torch.Tensor:
@@ -493,8 +505,7 @@ class Skeleton:
             ValueError: For an unknown kind.
         """
         joints = range(self.num_joints)
-        bones = [(i, p) for i, p in enumerate(self.parents) if p >= 0]
-        first_order = bones + [(p, i) for i, p in bones]
+        first_order = list(self.bones) + [(p, i) for i, p in self.bones]
         self_loops = [(i, i) for i in joints]
         if kind == "first_order":
             pairs = first_order

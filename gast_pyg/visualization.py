@@ -22,7 +22,6 @@ global pyplot state and backend are left alone.
 """
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -89,10 +88,6 @@ def _bone_colours(skeleton: Skeleton) -> List[str]:
     left, right = set(skeleton.joints_left), set(skeleton.joints_right)
     return [_LEFT if j in left else _RIGHT if j in right else _CENTRE
             for j in range(skeleton.num_joints)]
-
-
-def _bones(skeleton: Skeleton) -> List[Tuple[int, int]]:
-    return [(j, p) for j, p in enumerate(skeleton.parents) if p >= 0]
 
 
 def _short(name: str) -> str:
@@ -165,7 +160,7 @@ def render_animation(
     ax3d.tick_params(labelsize=7)
     ax2d.tick_params(labelsize=7)
     colours = _bone_colours(skeleton)
-    bones = _bones(skeleton)
+    bones = skeleton.bones
     lines_2d = [ax2d.plot([], [], lw=2.5, color=colours[j])[0] for j, _ in bones]
     lines_3d = [ax3d.plot([], [], [], lw=2.5, color=colours[j])[0] for j, _ in bones]
     points_2d = ax2d.scatter(keypoints_2d[0, :, 0], keypoints_2d[0, :, 1], s=12, c=colours,
@@ -375,7 +370,7 @@ def plot_global_attention(model: LiftingModel, keypoints_2d: np.ndarray, pixels:
         for c, t in enumerate(frames):
             ax = figure.add_subplot(grid[r, c])
             pose = pixels[t]
-            for j, p in _bones(skeleton):
+            for j, p in skeleton.bones:
                 ax.plot(pose[[j, p], 0], pose[[j, p], 1], color='#b0b0b0', lw=2, zorder=1)
             scatter = ax.scatter(pose[:, 0], pose[:, 1], s=30 + 900 * weights[c] / vmax,
                                  c=weights[c], cmap='magma_r', vmin=0, vmax=vmax, zorder=2,
@@ -422,40 +417,3 @@ def attention_figures(model: LiftingModel, prepared, joint: str, output_dir: Pat
                           list(chosen), prepared.frame_indices)
     plot_adaptive_matrices(model, where(targets[2]))
     return targets
-
-
-# --------------------------------------------------------------------------
-# Command line.
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """``gast-pyg plot-attention``."""
-    from gast_pyg.inference import add_keypoint_arguments
-    parser = subparsers.add_parser(
-        'plot-attention', help="draw the paper's attention figures (Fig. 5, 7, 8) as PNG",
-        description='Draw the local attention matrices (Fig. 5), the global attention B_k of '
-                    'one joint across blocks and frames (Fig. 7) and the adaptive matrices C_k '
-                    '(Fig. 8) of a GAST-Net checkpoint on a keypoint file. Needs the viz extra.')
-    add_keypoint_arguments(parser)
-    parser.add_argument('--joint', default='right_ankle', help='joint of Fig. 7')
-    parser.add_argument('--frames', type=int, default=4, help='frames shown in Fig. 7')
-    parser.add_argument('--output-dir', default='.', help='where to write the PNGs')
-    parser.set_defaults(run=_run)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from gast_pyg.inference import load_model, reported_warnings, staged_outputs
-    from gast_pyg.keypoints import prepare_keypoints
-    _matplotlib()
-    with reported_warnings('plot-attention'):
-        model = load_model(args.checkpoint, skeleton=args.skeleton, causal=args.causal)
-        prepared = prepare_keypoints(args.keypoints, model.skeleton, layout=args.layout,
-                                     width=args.width, height=args.height,
-                                     score_threshold=args.score_threshold,
-                                     max_missing=args.max_missing, max_gap=args.max_gap)
-        with staged_outputs() as staging:
-            paths = attention_figures(model, prepared, args.joint, args.output_dir,
-                                      frames=args.frames, staging=staging)
-    for path in paths:
-        print(path)
-    return 0

@@ -294,7 +294,7 @@ def test_two_processes_with_torchrun(tmp_path):
 class _Oracle(nn.Module):
     """Lifts 2D (x, y) to (x, y, 0): the error of each joint is its target's |z|."""
 
-    receptive_field, causal = 9, False
+    receptive_field, causal, in_features, num_joints = 9, False, 2, 17
 
     def __init__(self):
         super().__init__()
