@@ -73,10 +73,13 @@ def infer(
     flip: bool = False,
     render: Optional[PathLike] = None,
     fps: float = 25.0,
+    progress: bool = False,
 ) -> Dict[str, Any]:
     """Lift the keypoints of one video and write ``output`` (``.npz``, contents in the module
     docstring) and, with ``render``, an animation of the 3D skeleton beside the 2D input (GIF,
-    or MP4 when matplotlib has an ffmpeg writer). Nothing is written unless everything succeeds.
+    or MP4 when matplotlib has an ffmpeg writer; ``progress`` shows a progress bar while it is
+    drawn). Nothing is written unless everything succeeds; every output is checked before any
+    work starts (:func:`~gast_pyg.files.check_output_targets`).
 
     Returns a summary: ``poses_3d``, ``frame_indices``, ``options`` and the prepared keypoints.
     Raises :class:`~gast_pyg.keypoints.KeypointError` /
@@ -111,6 +114,6 @@ def infer(
             from gast_pyg.visualization import render_animation
             render_animation(staging.stage(render), prepared.pixels, poses, model.skeleton,
                              image_size=prepared.image_size, frame_indices=prepared.frame_indices,
-                             fps=fps)
+                             fps=fps, progress=progress)
     return dict(poses_3d=poses, frame_indices=prepared.frame_indices, options=options,
                 prepared=prepared)

@@ -33,6 +33,7 @@ from gast_pyg.models.base import LiftingModel
 from gast_pyg.skeleton import Skeleton
 
 __all__ = [
+    'require_matplotlib',
     'check_writer',
     'render_animation',
     'local_attention_matrices',
@@ -60,6 +61,11 @@ def _matplotlib():
         raise ValueError("pictures need matplotlib: pip install 'gast-pyg[viz]' "
                          f"(or pip install matplotlib) ({error})") from error
     return matplotlib, animation, Figure, FigureCanvasAgg
+
+
+def require_matplotlib() -> None:
+    """Raise :class:`ValueError` (saying how to install it) unless matplotlib is usable."""
+    _matplotlib()
 
 
 def check_writer(suffix: str) -> None:
@@ -107,13 +113,15 @@ def render_animation(
     frame_indices: Optional[np.ndarray] = None,
     fps: float = 25.0,
     dpi: int = 80,
+    progress: bool = False,
 ) -> Path:
     """Write an animation of the 2D input ``(T, J, 2)`` (pixels, y down) beside the 3D poses
     ``(T, J, 3)`` (camera axes: x right, y down, z away from the camera; drawn with the
     camera's up as up and its depth going into the picture) to ``path`` (``.gif`` or ``.mp4``).
 
     Left joints and bones are blue, right ones red, the others grey. The 3D axes span the largest
-    extent over the whole clip, so the scale is the same in every frame.
+    extent over the whole clip, so the scale is the same in every frame. With ``progress``, a
+    progress bar counts the frames drawn (on a terminal only).
     """
     path = Path(path)
     check_writer(path.suffix)
@@ -184,7 +192,11 @@ def render_animation(
         writer = animation.PillowWriter(fps=fps)
     else:
         writer = animation.FFMpegWriter(fps=fps)
-    movie.save(str(path), writer=writer, dpi=dpi)
+    from tqdm.auto import tqdm
+    with tqdm(total=frames, desc=f'render {path.suffix[1:]}', unit='frame', leave=False,
+              disable=None if progress else True) as bar:
+        movie.save(str(path), writer=writer, dpi=dpi,
+                   progress_callback=lambda done, total: bar.update(1))
     return path
 
 

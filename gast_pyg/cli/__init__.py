@@ -1,36 +1,56 @@
-"""The ``gast-pyg`` command. Each command lives with the code it runs: a
-module listed in :data:`COMMAND_MODULES` adds its sub-commands through a
-``register(subparsers)`` function, and each sub-command sets ``run``."""
+"""The ``gast-pyg`` command: one parser, one error handler, one module per sub-command.
+
+A sub-command module (listed in :data:`COMMANDS`) has ``register(subparsers)``, which adds its
+parser (built from the shared groups of :mod:`gast_pyg.cli.options`) and sets ``run`` to the
+function that executes it. :func:`main` parses, runs and turns errors into exit codes
+(:func:`run_command`): bad input (the package's :class:`ValueError` family, including
+:class:`~gast_pyg.errors.GastPygError`) and :class:`OSError` on the user's paths end in one line
+``gast-pyg COMMAND: error: MESSAGE`` and exit status 2, as argparse's own errors do; anything
+else is a bug: its traceback is printed, then one line asking to report it, exit status 1.
+"""
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from typing import Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Optional
 
-COMMAND_MODULES = ('gast_pyg.checkpoints',
-                   'gast_pyg.training',
-                   'gast_pyg.inference',
-                   'gast_pyg.visualization',
-                   'gast_pyg.export')
+from gast_pyg.cli import (
+    convert,
+    evaluate,
+    export,
+    infer,
+    latency,
+    plot_attention,
+    train,
+)
+from gast_pyg.cli.errors import run_command
+from gast_pyg.cli.options import HelpFormatter
+
+__all__ = ['COMMANDS', 'build_parser', 'main', 'run_command']
+
+#: The sub-command modules, in ``--help`` order.
+COMMANDS = (train, evaluate, infer, plot_attention, export, convert, latency)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``gast-pyg`` parser with every sub-command."""
     parser = argparse.ArgumentParser(
-        prog='gast-pyg', description='GAST-Net 3D human pose lifting on PyTorch Geometric.')
+        prog='gast-pyg', formatter_class=HelpFormatter,
+        description='GAST-Net 3D human pose lifting on PyTorch Geometric.')
     subparsers = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for module in COMMANDS:
+        module.register(subparsers)
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.run(args) or 0
-    except ValueError as error:
-        print(f'gast-pyg {args.command}: error: {error}', file=sys.stderr)
-        return 2
+def main(argv: Optional[Sequence[str]] = None,
+         parser_factory: Callable[[], argparse.ArgumentParser] = build_parser) -> int:
+    """Run ``gast-pyg ARGV``; returns the exit status."""
+    parser = parser_factory()
+    args = parser.parse_args(argv)
+    return run_command(f'{parser.prog} {args.command}' if getattr(args, 'command', None)
+                       else parser.prog, args.run, args)
 
 
 if __name__ == '__main__':

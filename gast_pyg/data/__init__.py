@@ -1,4 +1,5 @@
-"""Data: VideoPose3D-format loaders, Human3.6M and HumanEva-I cameras, training windows, synthetic motion."""
+"""Data: VideoPose3D-format loaders, Human3.6M and HumanEva-I cameras, training windows, synthetic
+motion, the 2D noise model and the training data pipeline."""
 from gast_pyg.data.cameras import (
     Camera,
     camera_to_world,
@@ -23,6 +24,8 @@ from gast_pyg.data.datasets import (
     root_relative,
     select,
 )
+from gast_pyg.data.noise import NOISE_OUTLIER_RATE, NOISE_OUTLIER_SCALE, add_noise_2d
+from gast_pyg.data.pipeline import PoseData, load_data
 from gast_pyg.data.synthetic import synthetic_motion
 from gast_pyg.data.windows import WindowSampler, flip_average, flip_pose, sequence_inputs
 
@@ -52,4 +55,9 @@ __all__ = [
     'sequence_inputs',
     'flip_average',
     'synthetic_motion',
+    'NOISE_OUTLIER_RATE',
+    'NOISE_OUTLIER_SCALE',
+    'add_noise_2d',
+    'PoseData',
+    'load_data',
 ]

@@ -22,6 +22,7 @@ from gast_pyg.data.cameras import (
     project_to_2d,
     world_to_camera,
 )
+from gast_pyg.errors import GastPygError
 from gast_pyg.skeleton import Skeleton
 
 __all__ = [
@@ -45,7 +46,7 @@ PathLike = str | os.PathLike[str]
 V = TypeVar('V')
 
 
-class DataError(ValueError):
+class DataError(GastPygError):
     """Malformed or inconsistent pose data.
 
     The message names the file (when there is one), the subject, action and camera concerned, and

@@ -34,6 +34,7 @@ from typing import Any, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from gast_pyg.data.cameras import normalize_screen_coordinates
+from gast_pyg.errors import GastPygError
 from gast_pyg.skeleton import Skeleton
 
 __all__ = [
@@ -116,7 +117,7 @@ _STANDARD_SIZES = ((640, 360), (640, 480), (854, 480), (960, 540), (1024, 576), 
                    (1920, 1080), (2560, 1440), (3840, 2160))
 
 
-class KeypointError(ValueError):
+class KeypointError(GastPygError):
     """Keypoints that cannot be read or lifted; the message names the file and what is wrong."""
 
 

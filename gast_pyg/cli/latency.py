@@ -1,0 +1,57 @@
+"""``gast-pyg latency`` (also ``python -m gast_pyg.streaming``): per-frame latency of
+:class:`~gast_pyg.streaming.StreamingLifter` on this CPU."""
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from gast_pyg.cli.options import HelpFormatter, add_runtime_options, positive_int
+from gast_pyg.inference import load_model
+from gast_pyg.models.builder import FILTER_WIDTHS, build_model
+from gast_pyg.streaming import measure_latency
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        'latency', formatter_class=HelpFormatter,
+        help='measure the per-frame latency of real-time (causal) lifting',
+        description='Push random frames through StreamingLifter, one at a time, and print the '
+                    'per-frame latency of a random-weight causal model or of a causal '
+                    'checkpoint.')
+    group = parser.add_argument_group('model')
+    group.add_argument('--checkpoint', default=None, metavar='CKPT',
+                       help='measure this causal checkpoint (unset: a random-weight model)')
+    group.add_argument('--receptive-field', type=int, choices=sorted(FILTER_WIDTHS), default=27,
+                       help='frames of the random-weight model')
+    group.add_argument('--channels', type=positive_int, default=128,
+                       help='width of the random-weight model')
+    group = parser.add_argument_group('measurement')
+    group.add_argument('--frames', type=positive_int, default=200, help='frames measured')
+    group.add_argument('--warmup', type=int, default=20, help='frames pushed before measuring')
+    add_runtime_options(parser, threads=1, device=False, progress=False)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.checkpoint:
+        model = load_model(args.checkpoint, causal=True)
+        if not model.causal:
+            raise ValueError(f'{args.checkpoint}: not a causal model; streaming needs one that '
+                             'sees only past frames (train it with gast-pyg train --causal)')
+    else:
+        torch.manual_seed(0)
+        model = build_model(receptive_field=args.receptive_field, channels=args.channels,
+                            causal=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        stats = measure_latency(model, frames=args.frames, warmup=args.warmup)
+    finally:
+        torch.set_num_threads(threads)
+    print(f"StreamingLifter: receptive field {model.receptive_field}, "
+          f"{getattr(model, 'channels', '?')} channels, causal, {args.threads} thread(s), "
+          f"{args.frames} frames: median {stats['median']:.2f} ms, p90 {stats['p90']:.2f} ms, "
+          f"p99 {stats['p99']:.2f} ms, max {stats['max']:.2f} ms per frame "
+          f"(~{stats['fps']:.0f} frames/s)")
+    return 0

@@ -1,0 +1,184 @@
+"""Option groups and value types shared by the ``gast-pyg`` sub-commands, defined once.
+
+A sub-command module builds its parser from these groups (:func:`add_checkpoint_options`,
+:func:`add_keypoint_options`, :func:`add_data_options`, :func:`add_model_options`,
+:func:`add_runtime_options`), so an option means the same thing and shows the same default in
+every command. Every parser uses :class:`HelpFormatter`, which appends ``(default: ...)`` to each
+option's help.
+"""
+from __future__ import annotations
+
+import argparse
+from typing import Optional
+
+from gast_pyg.data.noise import NOISE_OUTLIER_RATE, NOISE_OUTLIER_SCALE
+from gast_pyg.models.builder import ARCHITECTURES, FILTER_WIDTHS
+from gast_pyg.training import PRESETS
+
+__all__ = ['HelpFormatter', 'positive_int', 'non_negative_float', 'subjects', 'actions',
+           'add_checkpoint_options', 'add_keypoint_options', 'add_data_options',
+           'add_model_options', 'add_runtime_options', 'add_evaluation_options']
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows every option's default (``None`` as "unset") after its help."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ''
+        if '%(default)' in text or action.default is argparse.SUPPRESS or not action.option_strings:
+            return text
+        if action.default is None:
+            return f'{text} (default: unset)' if '(default' not in text else text
+        if '(default' in text:
+            return text
+        return f'{text} (default: %(default)s)'
+
+
+# Value types ----------------------------------------------------------------------------------
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'expected a positive integer, got {text}')
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f'expected a number >= 0, got {text}')
+    return value
+
+
+def subjects(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(',') if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError('expected a comma-separated list of subjects')
+    return names
+
+
+def actions(text: str) -> Optional[list[str]]:
+    if text.strip() in ('', '*', 'all'):
+        return None
+    return [name.strip() for name in text.split(',') if name.strip()]
+
+
+# Groups ---------------------------------------------------------------------------------------
+
+def add_checkpoint_options(parser: argparse.ArgumentParser, required: bool = True,
+                           flag: str = '--checkpoint') -> None:
+    """The checkpoint to read and what an authors' file cannot say itself."""
+    group = parser.add_argument_group('checkpoint')
+    group.add_argument(flag, required=required, metavar='CKPT', default=None,
+                       help="a gast-pyg checkpoint or an authors' .bin")
+    group.add_argument('--skeleton', default=None,
+                       help="bundled skeleton name or YAML path of an authors' checkpoint (by "
+                            "default chosen by joint count); for gast-pyg checkpoints a check")
+    group.add_argument('--causal', action='store_true',
+                       help="the authors' checkpoint is a causal model")
+
+
+def add_keypoint_options(parser: argparse.ArgumentParser) -> None:
+    """Reading detector keypoints of a video."""
+    group = parser.add_argument_group('keypoints')
+    group.add_argument('--keypoints', required=True, metavar='FILE',
+                       help='2D keypoints: .json (HRNet/GAST-Net demo layout) or .npy/.npz '
+                            '(frames, 17, 2|3)')
+    group.add_argument('--layout', default='coco',
+                       help="joint layout of the keypoints: coco (converted to the model's "
+                            "skeleton, h36m or humaneva) or the model skeleton's name")
+    group.add_argument('--width', type=float, default=None,
+                       help='image width in pixels (unset: from the file, else estimated)')
+    group.add_argument('--height', type=float, default=None,
+                       help='image height in pixels (unset: from the file, else estimated)')
+    group.add_argument('--score-threshold', type=float, default=0.3,
+                       help='points scored below this are interpolated')
+    group.add_argument('--max-missing', type=float, default=0.5,
+                       help='refuse when a joint is missing in more than this fraction of the '
+                            'frames')
+    group.add_argument('--max-gap', type=int, default=None,
+                       help='refuse when a joint is missing in more consecutive frames (unset: '
+                            'no limit)')
+
+
+def add_data_options(parser: argparse.ArgumentParser, training: bool) -> None:
+    """Where the poses come from and which subjects and actions are used; ``training`` adds the
+    training and validation subjects."""
+    group = parser.add_argument_group('data')
+    group.add_argument('--dataset', choices=sorted(PRESETS), default=None,
+                       help='preset of the unset options (unset: h36m with --data-3d, else the '
+                            'synthetic demo)')
+    group.add_argument('--data-3d', metavar='FILE', default=None,
+                       help='VideoPose3D 3D file (positions_3d, world metres); unset: the package '
+                            'synthesises a small walking data set (synthetic demo)')
+    group.add_argument('--data-2d', metavar='FILE|gt', default='gt',
+                       help="VideoPose3D 2D file (positions_2d, pixels) or 'gt': project the 3D "
+                            'with the cameras of --dataset, Human3.6M or HumanEva-I')
+    group.add_argument('--noise-2d', metavar='PIXELS', type=non_negative_float, default=0.0,
+                       help='add seeded noise to the 2D keypoints before normalisation: Gaussian '
+                            'jitter with this std in pixels (per frame, joint and axis); '
+                            f'{100 * NOISE_OUTLIER_RATE:g}%% of keypoints are outliers, '
+                            f'displaced with {NOISE_OUTLIER_SCALE:g}x that std instead')
+    if training:
+        group.add_argument('--train-subjects', type=subjects, metavar='S1,S5,...', default=None,
+                           help='training subjects (unset: by dataset, h36m: S1,S5,S6,S7,S8)')
+    group.add_argument('--test-subjects', type=subjects, metavar='S9,S11', default=None,
+                       help='test subjects of the final table (unset: by dataset, h36m: S9,S11)')
+    if training:
+        group.add_argument('--validation-subjects', type=subjects, metavar='S9,...',
+                           default=None,
+                           help='subjects validated after every epoch (unset: the test subjects)')
+    group.add_argument('--actions', type=actions, metavar='A,B,...', default=None,
+                       help="actions to use, e.g. 'Walking,Eating' (sub-actions included; unset: "
+                            'all)')
+    group.add_argument('--synthetic-sequences', type=positive_int, default=None, metavar='N',
+                       help='synthetic demo: sequences per subject (unset: 2)')
+    group.add_argument('--synthetic-frames', type=positive_int, default=None, metavar='N',
+                       help='synthetic demo: frames per sequence at 50 Hz (unset: 400)')
+    group.add_argument('--downsample', type=positive_int, default=None,
+                       help='keep every n-th frame for training and evaluation (unset: h36m 5, '
+                            'i.e. 10 fps, below 243 frames, else 1; evaluate: as trained)')
+    group.add_argument('--seed', type=int, default=0,
+                       help='seed of initialisation, shuffling, dropout, 2D noise and the '
+                            'synthetic demo')
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """The architecture of a model to train; choices come from the model builder."""
+    group = parser.add_argument_group('model')
+    group.add_argument('--arch', choices=sorted(ARCHITECTURES), default='gast',
+                       help='GAST-Net or the VideoPose3D temporal convolutional baseline')
+    group.add_argument('--receptive-field', type=int, choices=sorted(FILTER_WIDTHS), default=27,
+                       help='frames each output sees')
+    group.add_argument('--channels', type=positive_int, default=None,
+                       help='width (unset: h36m 128 for gast, 1024 for tcn; synthetic 32 / 256)')
+    group.add_argument('--causal', action='store_true', help='causal (real-time) model')
+    group.add_argument('--dropout', type=float, default=None,
+                       help='dropout (unset: h36m 0.05 gast, 0.25 tcn; humaneva 0.5)')
+    group.add_argument('--skeleton', default=None,
+                       help='bundled skeleton name or YAML path (unset: by dataset)')
+
+
+def add_evaluation_options(parser: argparse.ArgumentParser) -> None:
+    """How the final table is computed and where it is written."""
+    group = parser.add_argument_group('evaluation')
+    group.add_argument('--test-flip', action=argparse.BooleanOptionalAction, default=True,
+                       help='average each test prediction with the mirrored one')
+    group.add_argument('--output-json', metavar='FILE', default=None,
+                       help='write the evaluation (per action and average) as JSON')
+
+
+def add_runtime_options(parser: argparse.ArgumentParser, threads: Optional[int] = None,
+                        device: bool = True, progress: bool = True) -> None:
+    """Device, threads and progress bars."""
+    group = parser.add_argument_group('runtime')
+    if device:
+        group.add_argument('--device', default='auto',
+                           help="'auto' (CUDA if available), 'cpu', 'cuda', 'cuda:1', ...")
+    group.add_argument('--threads', type=positive_int, default=threads,
+                       help='torch CPU threads per process; on a busy machine use 1 (unset: '
+                            "torch's default; under torchrun the cores divided by the local "
+                            'processes)' if threads is None else 'torch CPU threads')
+    if progress:
+        group.add_argument('--progress', action=argparse.BooleanOptionalAction, default=True,
+                           help='progress bars on a terminal (one line per epoch otherwise)')

@@ -1,0 +1,209 @@
+"""The training and evaluation data pipeline: 3D and 2D files (or the synthetic demo) to
+model-ready, screen-normalised inputs and root-relative camera-space targets per subject, action
+and camera (:func:`load_data`, :class:`PoseData`), with the 2D noise model applied in pixels and
+the detection of identical motions across subjects (which would leak a held-out subject into
+training)."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gast_pyg.data.cameras import image_coordinates, load_h36m_cameras, load_humaneva_cameras
+from gast_pyg.data.datasets import (
+    DataError,
+    action_name,
+    align_2d_3d,
+    camera_targets,
+    ground_truth_2d,
+    load_positions_2d,
+    load_positions_3d,
+    normalize_keypoints,
+    select,
+)
+from gast_pyg.data.noise import add_noise_2d
+from gast_pyg.data.synthetic import synthetic_motion
+from gast_pyg.skeleton import Skeleton
+
+__all__ = ['PoseData', 'load_data', 'identical_motions', 'flatten']
+
+
+@dataclass
+class PoseData:
+    """Model-ready data: ``inputs`` ``{subject: {action: [per camera (T, J, 2)]}}`` (normalised
+    screen coordinates) and ``targets`` of the same structure ``(T, J, 3)`` (root-relative camera
+    space, metres)."""
+
+    inputs: dict[str, dict[str, list[np.ndarray]]]
+    targets: dict[str, dict[str, list[np.ndarray]]]
+    skeleton: Skeleton
+    synthetic: bool
+    description: str
+    #: Pairs ``((subject, action), (subject, action))`` of different subjects holding the same
+    #: motion (equal root-relative world poses), e.g. byte-identical release files.
+    identical: list[tuple[tuple[str, str], tuple[str, str]]] = field(default_factory=list)
+
+    def subset(self, subjects: Sequence[str],
+               exclude: Sequence[tuple[str, str]] = ()) -> tuple[dict, dict]:
+        """``(inputs, targets)`` of ``subjects`` only, without the ``(subject, action)``
+        sequences in ``exclude``."""
+        excluded = set(exclude)
+
+        def pick(data: Mapping) -> dict:
+            return {s: {a: v for a, v in data[s].items() if (s, a) not in excluded}
+                    for s in subjects}
+
+        return pick(self.inputs), pick(self.targets)
+
+    def leaks(self, train: Sequence[str], held_out: Sequence[str]) -> list[tuple[tuple[str, str],
+                                                                              tuple[str, str]]]:
+        """``(train sequence, held-out sequence)`` pairs of :attr:`identical` motions."""
+        out = []
+        for a, b in self.identical:
+            for first, second in ((a, b), (b, a)):
+                if first[0] in train and second[0] in held_out and first[0] != second[0]:
+                    out.append((first, second))
+        return sorted(set(out))
+
+
+def identical_motions(
+    positions_3d: Mapping[str, Mapping[str, np.ndarray]], atol: float = 1e-5
+) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """Sequences of different subjects with equal root-relative world poses."""
+    by_length: dict[tuple, list[tuple[str, str]]] = {}
+    for subject, actions in positions_3d.items():
+        for action, positions in actions.items():
+            by_length.setdefault(positions.shape, []).append((subject, action))
+    pairs = []
+    for keys in by_length.values():
+        for i, (s1, a1) in enumerate(keys):
+            x1 = positions_3d[s1][a1]
+            for s2, a2 in keys[i + 1:]:
+                x2 = positions_3d[s2][a2]
+                if s1 != s2 and np.allclose(x1 - x1[:, :1], x2 - x2[:, :1], atol=atol):
+                    pairs.append(((s1, a1), (s2, a2)))
+    return pairs
+
+
+def _to_pixels(positions_2d: Mapping, cameras: Mapping) -> dict[str, dict[str, list[np.ndarray]]]:
+    return {
+        subject: {
+            action: [image_coordinates(seq, cam.res_w, cam.res_h)
+                     for seq, cam in zip(sequences, cameras[subject])]
+            for action, sequences in actions.items()
+        }
+        for subject, actions in positions_2d.items()
+    }
+
+
+def _filter_actions(data: Mapping[str, Mapping[str, Any]], actions: Sequence[str] | None) -> dict:
+    wanted = None if actions is None else set(actions)
+    return {
+        subject: {key: value for key, value in sequences.items()
+                  if wanted is None or key in wanted or action_name(key) in wanted}
+        for subject, sequences in data.items()
+    }
+
+
+def load_data(
+    options: Any,
+    subjects: Mapping[str, Sequence[str]],
+    skeleton: Skeleton | None = None,
+) -> PoseData:
+    """Load, select and prepare the sequences of ``subjects`` (``{option name: subject list}``,
+    e.g. ``{'--train-subjects': [...], '--test-subjects': [...]}``) according to resolved
+    options (any object with the attributes of ``gast-pyg train``'s options, e.g. from
+    :func:`gast_pyg.training.resolve_options`): 3D from ``--data-3d`` (or the synthetic demo), 2D from ``--data-2d`` or projected
+    (``gt``), ``--noise-2d`` applied in pixels, then screen-normalised; targets root-relative in
+    each camera.
+
+    Raises:
+        DataError: One clear error naming the file, option, subject, action or camera at fault:
+            missing or unreadable file, unknown subject, a subject or action in one file and not
+            the other, 2D shorter than 3D (longer 2D is trimmed), NaN, wrong joint count.
+    """
+    skeleton = Skeleton.load(skeleton if skeleton is not None else options.skeleton)
+    if options.dataset == 'humaneva':
+        if options.data_3d is None:
+            raise DataError('--dataset humaneva needs --data-3d (a VideoPose3D-format HumanEva-I '
+                            'file, subjects such as Train/S1); the synthetic demo is Human3.6M '
+                            'only')
+        cameras, camera_set = load_humaneva_cameras(), 'HumanEva-I'
+    else:
+        cameras, camera_set = load_h36m_cameras(), 'Human3.6M'
+    wanted = list(dict.fromkeys(s for names in subjects.values() for s in names))
+    synthetic = options.data_3d is None
+    if synthetic:
+        if options.data_2d != 'gt':
+            raise DataError(f'--data-2d {options.data_2d}: a 2D file needs its --data-3d file (the '
+                            'synthetic demo only has ground-truth 2D)')
+        source = 'synthetic demo'
+        available = sorted(cameras)
+    else:
+        source = str(options.data_3d)
+        positions_3d = load_positions_3d(options.data_3d, skeleton)
+        available = sorted(positions_3d)
+    for option, names in subjects.items():
+        for subject in names:
+            if subject not in available:
+                raise DataError(f'{source}: unknown subject {subject!r} in {option}; available: '
+                                f'{", ".join(available)}')
+    if synthetic:
+        # Always all subjects in one fixed order: synthetic_motion draws them from one stream,
+        # so a subject's motion must not depend on which others are requested.
+        positions_3d = synthetic_motion(options.synthetic_sequences, options.synthetic_frames,
+                                        seed=options.seed, skeleton=skeleton,
+                                        subjects=sorted(cameras, key=lambda s: (len(s), s)))
+    try:
+        positions_3d = select(positions_3d, wanted, options.actions)
+    except DataError as error:
+        raise DataError(f'{source}: {error}') from error
+    for subject in wanted:
+        if subject not in cameras:
+            raise DataError(f'{source}: subject {subject!r} has no {camera_set} cameras; subjects '
+                            f'with cameras: {", ".join(sorted(cameras))}')
+        if not positions_3d[subject]:
+            raise DataError(f'{source}: subject {subject!r} has no sequences of the actions '
+                            f'{options.actions}')
+    targets = camera_targets(positions_3d, cameras)
+
+    if options.data_2d == 'gt':
+        inputs = ground_truth_2d(positions_3d, cameras)
+        description = f'{source}, ground-truth 2D'
+        if options.noise_2d > 0:
+            inputs = normalize_keypoints(
+                add_noise_2d(_to_pixels(inputs, cameras), options.noise_2d, options.seed), cameras)
+    else:
+        positions_2d, _ = load_positions_2d(options.data_2d)
+        for subject, actions in positions_2d.items():
+            for action, sequences in actions.items():
+                if sequences[0].shape[1] != skeleton.num_joints:
+                    raise DataError(
+                        f'{options.data_2d}: subject {subject!r}, action {action!r}: '
+                        f'{sequences[0].shape[1]} joints, skeleton {skeleton.name!r} has '
+                        f'{skeleton.num_joints}')
+        for subject in wanted:
+            if subject not in positions_2d:
+                raise DataError(f'{options.data_2d}: subject {subject!r} is in {source} but not in '
+                                f'this 2D file (it has {", ".join(sorted(positions_2d))})')
+        positions_2d = _filter_actions({s: positions_2d[s] for s in wanted}, options.actions)
+        positions_2d = {s: {a: [seq[..., :2] for seq in cams] for a, cams in acts.items()}
+                        for s, acts in positions_2d.items()}
+        try:
+            positions_2d = align_2d_3d(positions_2d, targets)
+        except DataError as error:
+            raise DataError(f'{options.data_2d} (2D) vs {source} (3D): {error}') from error
+        if options.noise_2d > 0:
+            positions_2d = add_noise_2d(positions_2d, options.noise_2d, options.seed)
+        inputs = normalize_keypoints(positions_2d, cameras)
+        description = f'{source}, 2D from {options.data_2d}'
+    if options.noise_2d > 0:
+        description += f' + noise {options.noise_2d:g} px (seed {options.seed})'
+    identical = [] if synthetic else identical_motions(positions_3d)
+    return PoseData(inputs, targets, skeleton, synthetic, description, identical)
+
+
+def flatten(data: Mapping[str, Mapping[str, Sequence[np.ndarray]]]) -> list[np.ndarray]:
+    return [seq for actions in data.values() for cameras in actions.values() for seq in cameras]
