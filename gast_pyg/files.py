@@ -5,8 +5,8 @@ Every output is first written to a temporary file in its target's folder, named
 when everything succeeded. Several outputs of one run (:func:`staged_outputs`) are committed
 together: all are staged first, then renamed one by one; if a rename fails, the targets renamed
 before it get their previous contents back (kept as hard links taken before the commit). A crash
-can leave temporaries behind; the next write into the same folder removes them
-(:func:`remove_stale_temporaries`).
+can leave temporaries behind; the next write into the same folder removes those whose process
+has ended (:func:`remove_stale_temporaries`).
 
 Temporaries are created with ``os.open(..., 0o666)``, so the process umask applies as for any
 new file; the umask itself is never changed.
@@ -27,7 +27,7 @@ __all__ = ['OutputError', 'TEMPORARY_MARKER', 'check_output_targets', 'remove_st
 
 PathLike = Union[str, os.PathLike]
 
-#: Part of the name of every temporary file (``.NAME.gast-pyg-tmp-XXXXXXXX.SUFFIX``).
+#: Part of the name of every temporary file (``.NAME.gast-pyg-tmp-PID-XXXXXXXX.SUFFIX``).
 TEMPORARY_MARKER = '.gast-pyg-tmp-'
 
 
@@ -64,12 +64,27 @@ def check_output_targets(outputs: Iterable[PathLike], inputs: Iterable[PathLike]
             raise OutputError(f'{output}: its folder {folder} is not writable')
 
 
+def _owner_alive(name: str) -> bool:
+    pid_text = name.partition(TEMPORARY_MARKER)[2].partition('-')[0]
+    if not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
 def remove_stale_temporaries(folder: PathLike) -> list[Path]:
-    """Delete the temporaries an interrupted run left in ``folder``; returns what was removed."""
+    """Delete the temporaries that ended processes left in ``folder`` (those of running
+    processes, this one included, stay); returns what was removed."""
     removed = []
     with contextlib.suppress(FileNotFoundError, NotADirectoryError):
         for path in Path(folder).iterdir():
-            if path.name.startswith('.') and TEMPORARY_MARKER in path.name:
+            if (path.name.startswith('.') and TEMPORARY_MARKER in path.name
+                    and not _owner_alive(path.name)):
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
                     removed.append(path)
@@ -79,7 +94,8 @@ def remove_stale_temporaries(folder: PathLike) -> list[Path]:
 def _new_temporary(target: Path) -> Path:
     """Create an empty temporary beside ``target`` (mode 0o666 minus the umask)."""
     for _ in range(100):
-        tmp = target.with_name(f'.{target.name}{TEMPORARY_MARKER}{secrets.token_hex(4)}{target.suffix}')
+        tmp = target.with_name(f'.{target.name}{TEMPORARY_MARKER}{os.getpid()}-'
+                               f'{secrets.token_hex(4)}{target.suffix}')
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:

@@ -8,17 +8,16 @@ whole sequence edge-padded as :func:`gast_pyg.data.sequence_inputs` does (the fi
 repeated ``rf - 1`` times before the start), up to float rounding (the strided and the dilated
 forms add in a different order: ~1e-6).
 
-Latency: ``python -m gast_pyg.streaming`` measures the per-frame time of a random-weight model
+Latency: ``gast-pyg latency`` (or ``python -m gast_pyg.streaming``) measures the per-frame time of a random-weight model
 (default: 27 frames, 128 channels, causal, one thread). Most of the time goes into the last
 graph attention block (the widest), which runs once per frame in any scheme, so caching the
 earlier blocks' activations between frames would save well under half of it.
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
-from typing import Dict, Optional, Union
+from typing import Dict, Union
 
 import numpy as np
 import torch
@@ -131,41 +130,8 @@ def measure_latency(model: LiftingModel, frames: int = 200, warmup: int = 20,
                 max=times[-1], fps=1000.0 / median)
 
 
-def main(argv: Optional[list] = None) -> int:
-    """``python -m gast_pyg.streaming``: per-frame latency of a random-weight causal model."""
-    from gast_pyg.models.builder import build_model
-    parser = argparse.ArgumentParser(
-        prog='python -m gast_pyg.streaming',
-        description='Measure the per-frame latency of StreamingLifter on this CPU.')
-    parser.add_argument('--receptive-field', type=int, default=27)
-    parser.add_argument('--channels', type=int, default=128)
-    parser.add_argument('--frames', type=int, default=200)
-    parser.add_argument('--warmup', type=int, default=20)
-    parser.add_argument('--threads', type=int, default=1,
-                        help='torch intra-op threads (default 1)')
-    parser.add_argument('--checkpoint', default=None,
-                        help='measure this (causal) checkpoint instead of a random model')
-    args = parser.parse_args(argv)
-    if args.checkpoint:
-        from gast_pyg.inference import load_model
-        model = load_model(args.checkpoint, causal=True)
-    else:
-        torch.manual_seed(0)
-        model = build_model(receptive_field=args.receptive_field, channels=args.channels,
-                            causal=True)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
-        stats = measure_latency(model, frames=args.frames, warmup=args.warmup)
-    finally:
-        torch.set_num_threads(threads)
-    print(f"StreamingLifter: receptive field {model.receptive_field}, "
-          f"{getattr(model, 'channels', '?')} channels, causal, {args.threads} thread(s), "
-          f"{args.frames} frames: median {stats['median']:.2f} ms, p90 {stats['p90']:.2f} ms, "
-          f"p99 {stats['p99']:.2f} ms, max {stats['max']:.2f} ms per frame "
-          f"(~{stats['fps']:.0f} frames/s)")
-    return 0
+if __name__ == '__main__':  # ``python -m gast_pyg.streaming`` is ``gast-pyg latency``
+    import sys
 
-
-if __name__ == '__main__':
-    raise SystemExit(main())
+    from gast_pyg.cli import main
+    sys.exit(main(['latency', *sys.argv[1:]]))

@@ -15,7 +15,7 @@ from gast_pyg import (
     load_reference_checkpoint,
     save_checkpoint,
 )
-from gast_pyg.checkpoints import load_checkpoint, load_weights
+from gast_pyg.checkpoints import load_checkpoint, load_weights, model_from_checkpoint
 
 
 def small(**kwargs) -> GASTNet:
@@ -33,7 +33,7 @@ def test_round_trip_keeps_config_weights_and_extras(tmp_path):
     model = perturbed(small(causal=True, dropout=0.2))
     path = save_checkpoint(tmp_path / 'run' / 'model.pt', model, epoch=3, lr=0.5)
     assert sorted(os.listdir(tmp_path / 'run')) == ['model.pt']
-    loaded = GASTNet.from_checkpoint(path).eval()
+    loaded = model_from_checkpoint(path).eval()
     assert loaded.config == model.config and loaded.causal and loaded.dropout == 0.2
     x = torch.randn(1, 11, 17, 2)
     with torch.no_grad():
@@ -50,7 +50,7 @@ def test_custom_skeleton_travels_inside_the_checkpoint(tmp_path):
     model = build_model(yaml_path, receptive_field=9, channels=4)
     path = save_checkpoint(tmp_path / 'arm.pt', model)
     yaml_path.unlink()
-    loaded = GASTNet.from_checkpoint(path)
+    loaded = model_from_checkpoint(path)
     assert loaded.skeleton.joint_names == model.skeleton.joint_names
     assert loaded.skeleton.distal_joints == model.skeleton.distal_joints
 
@@ -90,7 +90,7 @@ def test_pickled_code_is_never_executed(tmp_path):
     marker = '/tmp/gast_pyg_pwned'
     if os.path.exists(marker):
         os.unlink(marker)
-    for load in (load_reference_checkpoint, GASTNet.from_checkpoint):
+    for load in (load_reference_checkpoint, model_from_checkpoint):
         with pytest.raises(CheckpointError, match='allow-list'):
             load(path)
     assert not os.path.exists(marker)
@@ -112,7 +112,7 @@ def test_truncated_checkpoint(tmp_path):
     path = save_checkpoint(tmp_path / 'model.pt', small())
     path.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(CheckpointError, match='model.pt: not a readable'):
-        GASTNet.from_checkpoint(path)
+        model_from_checkpoint(path)
 
 
 def test_missing_file():
@@ -124,7 +124,7 @@ def test_own_loader_refuses_other_files(tmp_path):
     path = tmp_path / 'weights.pt'
     torch.save(small().state_dict(), path)
     with pytest.raises(CheckpointError, match='not a gast-pyg checkpoint'):
-        GASTNet.from_checkpoint(path)
+        model_from_checkpoint(path)
 
 
 # --------------------------------------------------------------------------
@@ -232,20 +232,23 @@ def test_state_dict_that_is_not_gastnet():
         load_reference_checkpoint({'model_pos': {'epoch': 3}})
 
 
-def test_random_state_pickled_under_numpy_1_names(tmp_path, trained):
-    """Files written with NumPy 1.x name ``numpy.core.multiarray._reconstruct``."""
-    modern = tmp_path / 'modern.bin'
+@pytest.mark.parametrize('written_as', ['numpy.core.multiarray', 'numpy._core.multiarray'])
+def test_random_state_pickled_under_numpy_1_and_2_names(tmp_path, trained, written_as):
+    """Files written with NumPy 1.x name ``numpy.core.multiarray._reconstruct``, NumPy 2 files
+    ``numpy._core...``: both load under either NumPy."""
+    here = tmp_path / 'here.bin'
     torch.save({'random_state': np.random.RandomState(7), 'model_pos': reference_state_dict(trained)},
-               modern)
-    old = tmp_path / 'old.bin'
-    with zipfile.ZipFile(modern) as source, zipfile.ZipFile(old, 'w') as target:
+               here)
+    other = tmp_path / 'other.bin'
+    with zipfile.ZipFile(here) as source, zipfile.ZipFile(other, 'w') as target:
         for item in source.infolist():
             data = source.read(item)
             if item.filename.endswith('data.pkl'):
-                assert b'numpy._core.multiarray' in data
-                data = data.replace(b'numpy._core.multiarray', b'numpy.core.multiarray')
+                assert b'numpy.core.multiarray' in data or b'numpy._core.multiarray' in data
+                for name in (b'numpy._core.multiarray', b'numpy.core.multiarray'):
+                    data = data.replace(name, written_as.encode())
             target.writestr(item, data)
-    check_same_function(load_reference_checkpoint(old), trained)
+    check_same_function(load_reference_checkpoint(other), trained)
 
 
 def test_convert_command(tmp_path, trained, capsys):
@@ -254,7 +257,7 @@ def test_convert_command(tmp_path, trained, capsys):
     torch.save({'model_pos': reference_state_dict(trained)}, source)
     assert main(['convert', str(source), str(target), '--causal']) == 0
     assert 'causal=True' in capsys.readouterr().out
-    converted = GASTNet.from_checkpoint(target).eval()
+    converted = model_from_checkpoint(target).eval()
     assert converted.causal
     check_same_function(converted, load_reference_checkpoint(source, causal=True))
     assert main(['convert', str(tmp_path / 'missing.bin'), str(target)]) == 2

@@ -16,7 +16,9 @@ from conftest import SHARED
 from gast_pyg import build_model, load_reference_checkpoint, save_checkpoint
 from gast_pyg.cli import main
 from gast_pyg.data import flip_average, sequence_inputs
-from gast_pyg.inference import infer, lift_sequence, load_model, staged_outputs
+from gast_pyg.files import staged_outputs
+from gast_pyg.inference import infer, load_model
+from gast_pyg.lifting import lift_sequence
 from gast_pyg.keypoints import prepare_keypoints
 
 BASEBALL = SHARED / 'data' / 'wild' / 'baseball_hrnet_coco17.json'
@@ -225,7 +227,7 @@ LONG_VIDEO = textwrap.dedent('''
     import numpy as np, torch
     torch.set_num_threads(1)
     from gast_pyg import build_model
-    from gast_pyg.inference import lift_sequence
+    from gast_pyg.lifting import lift_sequence
     torch.manual_seed(0)
     model = build_model(channels=8).eval()
     seq = (np.random.default_rng(0).normal(size=(20000, 17, 2)) * 0.3).astype(np.float32)

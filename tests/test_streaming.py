@@ -8,7 +8,8 @@ from conftest import SHARED
 
 from gast_pyg import build_model, load_reference_checkpoint
 from gast_pyg.data import flip_average, sequence_inputs
-from gast_pyg.streaming import StreamingLifter, main, measure_latency
+from gast_pyg.cli import main
+from gast_pyg.streaming import StreamingLifter, measure_latency
 
 CAUSAL_FIXTURE = SHARED / 'fixtures' / 'gastnet_reference' / 'gastnet_h36m17_rf27_ch16_causal.pt'
 
@@ -99,6 +100,6 @@ def test_latency_is_measured(capsys):
     stats = measure_latency(tiny(receptive_field=9), frames=5, warmup=2)
     assert 0 < stats['median'] <= stats['p90'] <= stats['max']
     assert stats['fps'] == pytest.approx(1000 / stats['median'])
-    args = ['--receptive-field', '9', '--channels', '8', '--frames', '3', '--warmup', '1']
+    args = ['latency', '--receptive-field', '9', '--channels', '8', '--frames', '3', '--warmup', '1']
     assert main(args) == 0
     assert 'ms per frame' in capsys.readouterr().out

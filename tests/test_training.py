@@ -16,7 +16,7 @@ import torch
 from conftest import SHARED
 from torch import nn
 
-import gast_pyg.checkpoints as checkpoints
+import gast_pyg.files as files_module
 from gast_pyg import Skeleton, build_model
 from gast_pyg.checkpoints import (
     CheckpointError,
@@ -25,10 +25,16 @@ from gast_pyg.checkpoints import (
     model_from_checkpoint,
 )
 from gast_pyg.cli import build_parser as cli_parser
+from gast_pyg.cli.benchmark import build_parser, main
+from gast_pyg.cli.train import add_train_options, train_and_report
 from gast_pyg.data import (
+    NOISE_OUTLIER_RATE,
+    NOISE_OUTLIER_SCALE,
     DataError,
     WindowSampler,
+    add_noise_2d,
     image_coordinates,
+    load_data,
     load_h36m_cameras,
     project_to_2d,
     synthetic_motion,
@@ -41,19 +47,7 @@ from gast_pyg.evaluation import (
     format_table,
 )
 from gast_pyg.metrics import p_mpjpe
-from gast_pyg.training import (
-    NOISE_OUTLIER_RATE,
-    NOISE_OUTLIER_SCALE,
-    PRESETS,
-    _shard,
-    add_noise_2d,
-    add_options,
-    build_parser,
-    load_data,
-    main,
-    resolve_options,
-    train,
-)
+from gast_pyg.training import PRESETS, _shard, resolve_options, train
 
 ROOT = Path(__file__).resolve().parents[1]
 H36M_3D = SHARED / 'data' / 'h36m_expmap' / 'data_3d_h36m_expmap.npz'
@@ -73,7 +67,8 @@ def _restore_threads():
 
 
 def options(*argv: str, tiny: bool = True) -> argparse.Namespace:
-    parser = add_options(argparse.ArgumentParser())
+    parser = argparse.ArgumentParser()
+    add_train_options(parser)
     return resolve_options(parser.parse_args([*(TINY if tiny else []), *argv]))
 
 
@@ -83,18 +78,25 @@ def option_strings(parser: argparse.ArgumentParser) -> set[str]:
     return {s for action in parser._actions for s in action.option_strings} - {'-h', '--help'}
 
 
-def test_one_option_set_for_the_script_and_both_commands():
-    subcommands = cli_parser()._subparsers._group_actions[0].choices
+def test_train_and_the_script_share_one_option_set_and_evaluate_offers_only_its_own():
+    subcommands = cli_parser().commands
     script = option_strings(build_parser())
-    assert option_strings(subcommands['train']) == script
-    assert option_strings(subcommands['evaluate']) == script
+    train_options, evaluate_options = (option_strings(subcommands[name])
+                                       for name in ('train', 'evaluate'))
+    assert script == train_options | {'--evaluate'}
+    assert '--evaluate' not in train_options
+    for flag in ('--lr', '--epochs', '--resume', '--train-subjects', '--batch-size', '--arch'):
+        assert flag not in evaluate_options
+    for flag in ('--checkpoint', '--data-3d', '--test-subjects', '--downsample', '--test-flip',
+                 '--output-json', '--threads', '--config'):
+        assert flag in evaluate_options
     for parser in (build_parser(), subcommands['train'], subcommands['evaluate']):
         assert 'outliers' in parser.format_help()
     for flag in ('--data-3d', '--data-2d', '--noise-2d', '--train-subjects', '--test-subjects',
                  '--actions', '--arch', '--receptive-field', '--channels', '--causal',
                  '--epochs', '--batch-size', '--lr', '--lr-decay', '--dropout', '--downsample',
                  '--checkpoint-dir', '--resume', '--evaluate', '--output-json', '--seed',
-                 '--device', '--threads', '--amp', '--test-flip', '--flip-augment'):
+                 '--device', '--threads', '--amp', '--test-flip', '--flip-augment', '--config'):
         assert flag in script
 
 
@@ -154,8 +156,8 @@ def test_noise_2d_is_applied_in_pixels_before_normalisation():
 # Training, checkpoints, exact resume -----------------------------------------------------------
 
 def test_training_lowers_the_error_and_writes_checkpoints(tmp_path, capsys):
-    result = train(options('--epochs', '3', '--checkpoint-dir', str(tmp_path),
-                           '--output-json', str(tmp_path / 'r.json')))
+    result, results = train_and_report(options('--epochs', '3', '--checkpoint-dir', str(tmp_path),
+                                               '--output-json', str(tmp_path / 'r.json')))
     history = [h['val_mpjpe'] for h in result.history]
     assert len(history) == 3 and history[-1] < history[0]
     train_errors = [h['train_mpjpe'] for h in result.history]
@@ -172,7 +174,7 @@ def test_training_lowers_the_error_and_writes_checkpoints(tmp_path, capsys):
         assert torch.equal(a, b)
     report = json.loads((tmp_path / 'r.json').read_text())
     assert report['synthetic'] and set(report['actions']) == {'Walking'}
-    assert report['average']['mpjpe'] == pytest.approx(result.results['average']['mpjpe'])
+    assert report['average']['mpjpe'] == pytest.approx(results['average']['mpjpe'])
     out = capsys.readouterr().out
     assert 'SYNTHETIC DEMO' in out and '| P1: MPJPE (mm) |' in out
 
@@ -194,7 +196,8 @@ def assert_same_state(a: dict, b: dict) -> None:
 
 
 class _FailingOs(types.SimpleNamespace):
-    """``os`` for gast_pyg.checkpoints whose ``replace`` is interrupted at call ``fail_at``."""
+    """``os`` for gast_pyg.files (the checkpoints' writer) whose ``replace`` is interrupted at
+    call ``fail_at``."""
 
     def __init__(self, fail_at: int):
         super().__init__(calls=0, fail_at=fail_at)
@@ -226,7 +229,7 @@ def test_resume_continues_exactly_and_interruptions_leave_whole_checkpoints(tmp_
     # Interrupted while writing the checkpoint of epoch 3: the one of epoch 2 stays whole.
     interrupted = tmp_path / 'interrupted'
     failing = _FailingOs(fail_at=10**9)
-    monkeypatch.setattr(checkpoints, 'os', failing)
+    monkeypatch.setattr(files_module, 'os', failing)
     train(options('--dropout', '0.2', '--epochs', '2', '--checkpoint-dir', str(interrupted)))
     saves = failing.calls  # last.pt and best.pt writes of 2 epochs
     failing.calls, failing.fail_at = 0, 1
@@ -354,12 +357,12 @@ def test_action_names_merge_and_follow_the_paper():
 
 
 def test_evaluate_our_checkpoint_and_an_authors_checkpoint(tmp_path, capsys):
-    result = train(options('--epochs', '1', '--checkpoint-dir', str(tmp_path)))
+    _, results = train_and_report(options('--epochs', '1', '--checkpoint-dir', str(tmp_path)))
     assert main([*TINY, '--evaluate', str(tmp_path / 'last.pt'),
                  '--output-json', str(tmp_path / 'ours.json')]) == 0
     ours = json.loads((tmp_path / 'ours.json').read_text())
     assert ours['checkpoint_kind'] == 'gast-pyg' and ours['checkpoint_epoch'] == 1
-    assert ours['average']['mpjpe'] == pytest.approx(result.results['average']['mpjpe'])
+    assert ours['average']['mpjpe'] == pytest.approx(results['average']['mpjpe'])
     assert ours['model']['filter_widths'] == [3, 3]
 
     if not REFERENCE.exists():
@@ -541,7 +544,7 @@ def test_real_motion_validation_error_falls(tmp_path):
     val_inputs, val_targets = data.subset(['S6'])
     before = evaluate(untrained, val_inputs, val_targets, downsample=10, flip=False,
                       metrics=('mpjpe',))['average']['mpjpe']
-    result = train(args, data=data, evaluate_final=False)
+    result = train(args, data=data)
     errors = [h['val_mpjpe'] for h in result.history]
     assert errors[0] < before and errors[1] < errors[0], (before, errors)
     assert errors[1] < 0.6 * before
@@ -560,7 +563,7 @@ def test_training_copies_of_held_out_motions_are_dropped(files, capsys):
     assert data.leaks(['S8'], ['S1']) == [(('S8', 'Walking 2'), ('S1', 'Walking 2'))]
     inputs, _ = data.subset(['S1'], exclude=[('S1', 'Walking 2')])
     assert list(inputs['S1']) == ['Walking 1']
-    train(args, data=data, evaluate_final=False)
+    train(args, data=data)
     out = capsys.readouterr().out
     assert "excluded S1 'Walking 2' from training: the same motion as held-out S8 'Walking 2'" in out
     assert 'training on S1: 240 windows' in out  # 1 sequence x 4 cameras x 60 frames

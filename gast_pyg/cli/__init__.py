@@ -25,7 +25,7 @@ from gast_pyg.cli import (
     train,
 )
 from gast_pyg.cli.errors import run_command
-from gast_pyg.cli.options import HelpFormatter
+from gast_pyg.cli.options import HelpFormatter, parse_arguments
 
 __all__ = ['COMMANDS', 'build_parser', 'main', 'run_command']
 
@@ -34,13 +34,14 @@ COMMANDS = (train, evaluate, infer, plot_attention, export, convert, latency)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``gast-pyg`` parser with every sub-command."""
+    """The ``gast-pyg`` parser with every sub-command (their parsers in ``.commands``)."""
     parser = argparse.ArgumentParser(
         prog='gast-pyg', formatter_class=HelpFormatter,
         description='GAST-Net 3D human pose lifting on PyTorch Geometric.')
     subparsers = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
     for module in COMMANDS:
         module.register(subparsers)
+    parser.commands = subparsers.choices
     return parser
 
 
@@ -48,7 +49,7 @@ def main(argv: Optional[Sequence[str]] = None,
          parser_factory: Callable[[], argparse.ArgumentParser] = build_parser) -> int:
     """Run ``gast-pyg ARGV``; returns the exit status."""
     parser = parser_factory()
-    args = parser.parse_args(argv)
+    args = parse_arguments(parser, argv)
     return run_command(f'{parser.prog} {args.command}' if getattr(args, 'command', None)
                        else parser.prog, args.run, args)
 

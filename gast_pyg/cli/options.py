@@ -9,28 +9,32 @@ option's help.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Optional
 
+from gast_pyg.configs import available as available_configs
+from gast_pyg.configs import config_path, load_run_config
 from gast_pyg.data.noise import NOISE_OUTLIER_RATE, NOISE_OUTLIER_SCALE
 from gast_pyg.models.builder import ARCHITECTURES, FILTER_WIDTHS
 from gast_pyg.training import PRESETS
 
 __all__ = ['HelpFormatter', 'positive_int', 'non_negative_float', 'subjects', 'actions',
            'add_checkpoint_options', 'add_keypoint_options', 'add_data_options',
-           'add_model_options', 'add_runtime_options', 'add_evaluation_options']
+           'add_model_options', 'add_runtime_options', 'add_evaluation_options',
+           'add_config_option', 'parse_arguments']
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows every option's default (``None`` as "unset") after its help."""
+    """Shows every option's default after its help: ``(default: VALUE)``, or the help's own
+    ``(unset: ...)`` text saying what an unset option means."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ''
-        if '%(default)' in text or action.default is argparse.SUPPRESS or not action.option_strings:
+        if (not action.option_strings or action.default is argparse.SUPPRESS or action.required
+                or '(default' in text or '(unset' in text):
             return text
         if action.default is None:
-            return f'{text} (default: unset)' if '(default' not in text else text
-        if '(default' in text:
-            return text
+            return f'{text} (default: unset)'
         return f'{text} (default: %(default)s)'
 
 
@@ -182,3 +186,30 @@ def add_runtime_options(parser: argparse.ArgumentParser, threads: Optional[int] 
     if progress:
         group.add_argument('--progress', action=argparse.BooleanOptionalAction, default=True,
                            help='progress bars on a terminal (one line per epoch otherwise)')
+
+
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    """``--config NAME|PATH``: a run configuration whose values replace the defaults (explicit
+    options still win); see :func:`parse_arguments`."""
+    parser.add_argument('--config', metavar='NAME|PATH', default=None,
+                        help='run configuration (YAML of option values): a shipped one ('
+                             f'{", ".join(available_configs())}) or a file; explicit options '
+                             'override it')
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]] = None
+                    ) -> argparse.Namespace:
+    """Parse ``argv``; when it names a ``--config``, parse again with the configuration's values
+    as the defaults of the command's parser (``parser.commands[NAME]`` for a parser with
+    sub-commands), so explicit options override them. The namespace records the configuration's
+    file as ``config``."""
+    args = parser.parse_args(argv)
+    if getattr(args, 'config', None) is None:
+        return args
+    command = getattr(args, 'command', None)
+    target = parser.commands[command] if command else parser
+    known = set(vars(args)) - {'config', 'run', 'command'}
+    target.set_defaults(**load_run_config(args.config, known))
+    args = parser.parse_args(argv)
+    args.config = str(config_path(args.config))
+    return args

@@ -66,13 +66,6 @@ class LiftingModel(nn.Module):
                     filter_widths=list(self.filter_widths), causal=self.causal,
                     dropout=self.dropout, in_features=self.in_features)
 
-    @classmethod
-    def from_checkpoint(cls, path: str | os.PathLike) -> LiftingModel:
-        """Rebuild a model saved by :func:`gast_pyg.save_checkpoint` (config
-        embedded, loaded with ``weights_only=True``)."""
-        from gast_pyg.checkpoints import model_from_checkpoint
-        return model_from_checkpoint(path)
-
     def check_input(self, x: Tensor) -> None:
         """Raise one :class:`ValueError` naming the expected and the received
         shape unless ``x`` is ``(batch, frames >= receptive_field, joints,

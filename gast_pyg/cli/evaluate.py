@@ -1,0 +1,68 @@
+"""``gast-pyg evaluate``: a checkpoint (ours or the authors') per action on the test subjects."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gast_pyg.checkpoints import load_any_checkpoint
+from gast_pyg.cli.options import (
+    HelpFormatter,
+    add_checkpoint_options,
+    add_config_option,
+    add_data_options,
+    add_evaluation_options,
+    add_runtime_options,
+)
+from gast_pyg.cli.report import evaluate_and_report
+from gast_pyg.data.pipeline import load_data
+from gast_pyg.training import default_downsample, resolve_device, resolve_options, synthetic_banner
+
+
+def add_evaluate_options(parser: argparse.ArgumentParser) -> None:
+    """Only what an evaluation uses: the checkpoint, the data, the table, the runtime."""
+    add_config_option(parser)
+    add_checkpoint_options(parser)
+    add_data_options(parser, training=False)
+    add_evaluation_options(parser)
+    add_runtime_options(parser)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        'evaluate', formatter_class=HelpFormatter,
+        help="evaluate a checkpoint (ours or the authors') per action",
+        description="Evaluate a gast-pyg or an authors' GAST-Net checkpoint on the test "
+                    'subjects and print the per-action table (model options are read from the '
+                    'checkpoint; the data options are those of training).')
+    add_evaluate_options(parser)
+    parser.set_defaults(run=run)
+
+
+def evaluate_checkpoint(args: Any, path: Path) -> dict[str, Any]:
+    """Evaluate the checkpoint ``path`` with the data options of ``args``; returns the report.
+
+    Without an explicit ``--downsample``, our checkpoints are evaluated at the frame rate they
+    were trained at."""
+    skeleton = args.skeleton  # the checkpoint's, not the dataset's default
+    args = resolve_options(args)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model, info = load_any_checkpoint(path, skeleton=skeleton, causal=args.causal)
+    model.to(resolve_device(args.device))
+    if args.downsample is None:
+        trained = (info.get('training') or {}).get('downsample')
+        args.downsample = int(trained) if trained else default_downsample(
+            args.dataset, model.receptive_field)
+    data = load_data(args, {'--test-subjects': args.test_subjects}, skeleton=model.skeleton)
+    synthetic_banner(data, print)
+    return evaluate_and_report(model, data, args, f'{path}, {info["kind"]} checkpoint',
+                               extra={'checkpoint_kind': info['kind'],
+                                      'checkpoint_epoch': info.get('epoch')})
+
+
+def run(args: argparse.Namespace) -> int:
+    evaluate_checkpoint(args, Path(args.checkpoint))
+    return 0

@@ -1,0 +1,113 @@
+"""``gast-pyg train``: train a model (:func:`gast_pyg.training.train`), then evaluate it on the
+test subjects and print the per-action table.
+
+Every run writes into one folder (``--checkpoint-dir``, by default ``runs/NAME/`` with ``NAME``
+the configuration's or the dataset's name): ``best.pt``, ``last.pt`` and ``config.yaml``, the
+resolved options, so ``gast-pyg train --config runs/NAME/config.yaml`` reproduces the run.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, Optional
+
+from gast_pyg.cli.options import (
+    HelpFormatter,
+    add_config_option,
+    add_data_options,
+    add_evaluation_options,
+    add_model_options,
+    add_runtime_options,
+    positive_int,
+)
+from gast_pyg.cli.report import evaluate_and_report
+from gast_pyg.configs import dump_run_config
+from gast_pyg.files import check_output_targets, write_bytes
+from gast_pyg.training import TrainResult, resolve_options, train
+
+DESCRIPTION = ("Train GAST-Net (or the TCN baseline) with the paper's protocol and report MPJPE "
+               '/ P-MPJPE / N-MPJPE / MPJVE per action. Without --data-3d it runs a small '
+               'synthetic demo end to end.')
+
+#: Namespace entries that are not options of the run.
+_NOT_OPTIONS = ('run', 'command', 'config', 'evaluate')
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    """Every option of a training run (also those of ``benchmarks/h36m.py``)."""
+    add_config_option(parser)
+    add_data_options(parser, training=True)
+    add_model_options(parser)
+    group = parser.add_argument_group('training')
+    group.add_argument('--epochs', type=int, default=None,
+                       help='(unset: by dataset, h36m 60, humaneva 200)')
+    group.add_argument('--batch-size', type=positive_int, default=None,
+                       help='windows per step over all processes (unset: h36m 128, humaneva 32)')
+    group.add_argument('--lr', type=float, default=None,
+                       help='Amsgrad learning rate (unset: 1e-3)')
+    group.add_argument('--lr-decay', type=float, default=None,
+                       help='learning rate factor per epoch (unset: h36m 0.95, humaneva 0.98)')
+    group.add_argument('--flip-augment', action=argparse.BooleanOptionalAction, default=True,
+                       help='mirror half of the training windows')
+    group.add_argument('--amp', action='store_true',
+                       help='automatic mixed precision (float16 on CUDA, bfloat16 on CPU)')
+    group.add_argument('--checkpoint-dir', metavar='DIR', type=Path, default=None,
+                       help='where best.pt, last.pt and config.yaml are written (unset: '
+                            'runs/NAME, NAME the configuration or the dataset)')
+    group.add_argument('--resume', metavar='PATH', nargs='?', const='last', default=None,
+                       help='continue a run exactly from a checkpoint (without PATH: '
+                            'CHECKPOINT_DIR/last.pt); the options must be those of the run, '
+                            'except --epochs')
+    add_evaluation_options(parser)
+    add_runtime_options(parser)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        'train', formatter_class=HelpFormatter,
+        help='train a model and evaluate it on the test subjects',
+        description=DESCRIPTION + ' Under torchrun, trains with DistributedDataParallel.')
+    add_train_options(parser)
+    parser.set_defaults(run=run)
+
+
+def resolve_run(args: argparse.Namespace) -> argparse.Namespace:
+    """The options with presets filled in and the run folder chosen."""
+    args = resolve_options(args)
+    if args.checkpoint_dir is None:
+        name = Path(args.config).stem if getattr(args, 'config', None) else args.dataset
+        args.checkpoint_dir = Path('runs') / name
+    return args
+
+
+def run_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The resolved options of a run as written to its ``config.yaml``."""
+    return {key: value for key, value in sorted(vars(args).items())
+            if key not in _NOT_OPTIONS and key != 'resume'}
+
+
+def train_and_report(args: argparse.Namespace) -> tuple[TrainResult, Optional[dict[str, Any]]]:
+    """Resolve, train, write ``config.yaml``, evaluate (rank 0) and print the table; returns
+    the training result and the evaluation report (``None`` on other ranks or without test
+    subjects)."""
+    args = resolve_run(args)
+    folder = Path(args.checkpoint_dir)
+    outputs = [folder / 'best.pt', folder / 'last.pt', folder / 'config.yaml']
+    if args.output_json:
+        outputs.append(Path(args.output_json))
+    check_output_targets(outputs, inputs=[p for p in (args.data_3d, args.data_2d)
+                                          if p not in (None, 'gt')])
+    result = train(args)
+    report = None
+    if result.rank == 0:
+        write_bytes(folder / 'config.yaml', dump_run_config(run_config(args)).encode())
+        print(f'run folder: {folder} (best.pt, last.pt, config.yaml)', flush=True)
+        if args.test_subjects:
+            report = evaluate_and_report(result.model, result.data, args,
+                                         f'final weights ({folder / "last.pt"})', result.history)
+    return result, report
+
+
+def run(args: argparse.Namespace) -> int:
+    train_and_report(args)
+    return 0
