@@ -93,7 +93,8 @@ def resolve_options(args: Any) -> Any:
     """A copy of the options ``args`` (an :class:`argparse.Namespace` or any object with the
     attributes of ``gast-pyg train``'s options) with every unset option filled from the preset
     of its dataset; options a command does not have (``gast-pyg evaluate`` has no model options)
-    are left out."""
+    are left out. An unset run folder (``checkpoint_dir``) becomes ``runs/NAME``, ``NAME`` the
+    configuration's (``config``) or the dataset's name."""
     args = copy.copy(args)
     if args.dataset is None:
         args.dataset = 'synthetic' if args.data_3d is None else 'h36m'
@@ -111,6 +112,9 @@ def resolve_options(args: Any) -> Any:
                 setattr(args, name, preset[name][args.arch])
         if args.downsample is None:
             args.downsample = default_downsample(args.dataset, args.receptive_field)
+    if hasattr(args, 'checkpoint_dir') and args.checkpoint_dir is None:
+        name = Path(args.config).stem if getattr(args, 'config', None) else args.dataset
+        args.checkpoint_dir = Path('runs') / name
     if getattr(args, 'validation_subjects', ()) is None:
         args.validation_subjects = list(args.test_subjects)
     if getattr(args, 'epochs', 0) < 0:

@@ -11,7 +11,6 @@ else is a bug: its traceback is printed, then one line asking to report it, exit
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable, Sequence
 from typing import Optional
 
@@ -53,6 +52,3 @@ def main(argv: Optional[Sequence[str]] = None,
     return run_command(f'{parser.prog} {args.command}' if getattr(args, 'command', None)
                        else parser.prog, args.run, args)
 
-
-if __name__ == '__main__':
-    sys.exit(main())

@@ -71,15 +71,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def resolve_run(args: argparse.Namespace) -> argparse.Namespace:
-    """The options with presets filled in and the run folder chosen."""
-    args = resolve_options(args)
-    if args.checkpoint_dir is None:
-        name = Path(args.config).stem if getattr(args, 'config', None) else args.dataset
-        args.checkpoint_dir = Path('runs') / name
-    return args
-
-
 def run_config(args: argparse.Namespace) -> dict[str, Any]:
     """The resolved options of a run as written to its ``config.yaml``."""
     return {key: value for key, value in sorted(vars(args).items())
@@ -90,7 +81,7 @@ def train_and_report(args: argparse.Namespace) -> tuple[TrainResult, Optional[di
     """Resolve, train, write ``config.yaml``, evaluate (rank 0) and print the table; returns
     the training result and the evaluation report (``None`` on other ranks or without test
     subjects)."""
-    args = resolve_run(args)
+    args = resolve_options(args)
     folder = Path(args.checkpoint_dir)
     outputs = [folder / 'best.pt', folder / 'last.pt', folder / 'config.yaml']
     if args.output_json:
