@@ -149,8 +149,9 @@ def load_any_checkpoint(
                                   f"({model.num_joints} joints), not '{wanted.name}' "
                                   f"({wanted.num_joints})")
     if causal and not model.causal:
-        raise CheckpointError(f"{path}: the checkpoint holds a non-causal model (causal only "
-                              f"describes the authors' checkpoints)")
+        raise CheckpointError(f"{path}: the checkpoint holds a non-causal model, a causal one is "
+                              f"needed (train it with gast-pyg train --causal; the causal option "
+                              f"only describes the authors' checkpoints)")
     return model.eval(), {'kind': 'gast-pyg', 'epoch': epoch, 'training': payload.get('training')}
 
 

@@ -1,0 +1,225 @@
+"""The package's structure: no import cycles, only the command line parses arguments, one error
+handler with one-line errors, and run configurations."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+import gast_pyg
+from gast_pyg.cli import build_parser, main, run_command
+from gast_pyg.configs import ConfigError, available, load_run_config
+from gast_pyg.errors import GastPygError
+
+PACKAGE = Path(gast_pyg.__file__).resolve().parent
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix('').parts
+    return '.'.join(parts[:-1] if parts[-1] == '__init__' else parts)
+
+
+def _is_main_guard(node: ast.AST) -> bool:
+    return (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
+            and isinstance(node.test.left, ast.Name) and node.test.left.id == '__name__')
+
+
+def imported_modules(path: Path, modules: set[str]) -> set[str]:
+    """The package modules ``path`` imports, at module level or inside functions (lazily),
+    except under ``if __name__ == '__main__'``."""
+    tree = ast.parse(path.read_text())
+    skipped = {id(n) for guard in ast.walk(tree) if _is_main_guard(guard)
+               for n in ast.walk(guard)}
+    package = module_name(path) if path.name == '__init__.py' else module_name(path).rpartition('.')[0]
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ''
+            if node.level:
+                base = '.'.join(package.split('.')[:len(package.split('.')) - node.level + 1]
+                                + ([base] if base else []))
+            names = [f'{base}.{alias.name}' if f'{base}.{alias.name}' in modules else base
+                     for alias in node.names]
+        else:
+            continue
+        found.update(name for name in names if name in modules)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    paths = {module_name(p): p for p in PACKAGE.rglob('*.py')}
+    modules = set(paths)
+    return {name: imported_modules(path, modules) - {name} for name, path in paths.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for child in sorted(graph[node]):
+            if state.get(child) == 1:
+                return stack[stack.index(child):] + [child]
+            if child not in state:
+                cycle = visit(child)
+                if cycle:
+                    return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_the_package_has_no_import_cycle():
+    graph = import_graph()
+    assert 'gast_pyg.cli.train' in graph and 'gast_pyg.training' in graph['gast_pyg.cli.train']
+    cycle = find_cycle(graph)
+    assert cycle is None, ' -> '.join(cycle)
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert find_cycle({'a': {'b'}, 'b': {'c'}, 'c': {'a'}}) == ['a', 'b', 'c', 'a']
+    assert find_cycle({'a': {'b'}, 'b': set()}) is None
+
+
+def test_only_the_command_line_parses_arguments():
+    users = sorted(name for name, path in ((module_name(p), p) for p in PACKAGE.rglob('*.py'))
+                   if 'argparse' in {alias.name for node in ast.walk(ast.parse(path.read_text()))
+                                     if isinstance(node, ast.Import) for alias in node.names})
+    assert users and all(name.startswith('gast_pyg.cli') for name in users), users
+
+
+def test_library_layers_do_not_import_the_layers_above():
+    graph = import_graph()
+    below = {'gast_pyg.skeleton', 'gast_pyg.nn', 'gast_pyg.models', 'gast_pyg.data',
+             'gast_pyg.keypoints', 'gast_pyg.metrics', 'gast_pyg.files', 'gast_pyg.errors'}
+    above = ('gast_pyg.cli', 'gast_pyg.training', 'gast_pyg.evaluation', 'gast_pyg.inference',
+             'gast_pyg.visualization', 'gast_pyg.export')
+    for name, imports in graph.items():
+        if any(name == b or name.startswith(b + '.') for b in below):
+            bad = sorted(i for i in imports if i.startswith(above))
+            assert not bad, f'{name} imports {bad}'
+
+
+def test_every_option_shows_its_default():
+    parser = build_parser()
+    for name, command in parser.commands.items():
+        for action in command._actions:
+            if action.option_strings and action.help and action.dest != 'help':
+                text = command.formatter_class('x')._get_help_string(action)
+                assert action.required or '(default' in text or '(unset' in text, (
+                    name, action.option_strings)
+
+
+def test_arch_and_receptive_field_choices_come_from_the_builder():
+    from gast_pyg.models.builder import ARCHITECTURES, FILTER_WIDTHS
+    train = build_parser().commands['train']
+    choices = {a.dest: a.choices for a in train._actions}
+    assert list(choices['arch']) == sorted(ARCHITECTURES)
+    assert list(choices['receptive_field']) == sorted(FILTER_WIDTHS)
+
+
+# The error handler ---------------------------------------------------------------------------
+
+def test_bad_input_is_one_line_and_exit_2(capsys):
+    def bad(_):
+        raise GastPygError('x.npz: field positions_3d: expected a dict ' + 'y' * 1000)
+
+    assert run_command('gast-pyg demo', bad, None) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and err.startswith('gast-pyg demo: error: x.npz: field')
+    assert len(err.strip()) <= len('gast-pyg demo: error: ') + 500 and err.strip().endswith('...')
+
+
+def test_os_errors_on_user_paths_are_one_line(capsys, tmp_path):
+    def missing(_):
+        open(tmp_path / 'missing.txt')
+
+    assert run_command('gast-pyg demo', missing, None) == 2
+    err = capsys.readouterr().err
+    assert err == f'gast-pyg demo: error: {tmp_path / "missing.txt"}: No such file or directory\n'
+
+
+def test_other_exceptions_are_reported_as_bugs_with_the_traceback(capsys):
+    def broken(_):
+        raise KeyError('oops')
+
+    assert run_command('gast-pyg demo', broken, None) == 1
+    err = capsys.readouterr().err
+    assert 'Traceback' in err and "KeyError: 'oops'" in err
+    assert err.strip().splitlines()[-1] == ('gast-pyg demo: error: this is a bug in gast-pyg; '
+                                            'please report it with the traceback above')
+
+
+def test_argparse_errors_stay_argparse_errors(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(['train', '--receptive-field', '10'])
+    assert exit_info.value.code == 2
+    assert 'argument --receptive-field: invalid choice: 10' in capsys.readouterr().err
+
+
+def test_latency_refuses_a_non_causal_checkpoint_in_one_line(tmp_path, capsys):
+    from gast_pyg import build_model, save_checkpoint
+    path = save_checkpoint(tmp_path / 'offline.pt', build_model(receptive_field=9, channels=8))
+    assert main(['latency', '--checkpoint', str(path), '--frames', '2', '--warmup', '0']) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and 'non-causal model' in err
+    assert 'train it with gast-pyg train --causal' in err
+
+
+# Run configurations ----------------------------------------------------------------------------
+
+def test_shipped_configs_name_only_train_options():
+    train = build_parser().commands['train']
+    known = {a.dest for a in train._actions}
+    assert {'paper-h36m-27', 'paper-humaneva', 'synthetic'} <= set(available())
+    for name in available():
+        assert load_run_config(name, known)
+
+
+def test_unknown_config_key_names_file_and_key(tmp_path):
+    path = tmp_path / 'mine.yaml'
+    path.write_text('epochs: 3\nlearning_rate: 0.1\n')
+    with pytest.raises(ConfigError, match=r"mine\.yaml: unknown key 'learning_rate'"):
+        load_run_config(path, {'epochs', 'lr'})
+    path.write_text('!!python/object/apply:os.system ["echo hi"]\n')
+    with pytest.raises(ConfigError, match='not a readable YAML file'):
+        load_run_config(path, {'epochs'})
+    with pytest.raises(ConfigError, match='no such configuration file'):
+        load_run_config(tmp_path / 'none.yaml', {'epochs'})
+
+
+def test_config_sets_defaults_explicit_options_win_and_the_run_writes_it(tmp_path, capsys):
+    config = tmp_path / 'tiny.yaml'
+    config.write_text(yaml.safe_dump(dict(
+        channels=8, receptive_field=9, synthetic_sequences=1, synthetic_frames=120,
+        train_subjects=['S1', 'S5'], test_subjects=['S8'], batch_size=32, downsample=1,
+        epochs=3, threads=1, progress=False)))
+    run = tmp_path / 'run'
+    assert main(['train', '--config', str(config), '--epochs', '1',
+                 '--checkpoint-dir', str(run)]) == 0
+    out = capsys.readouterr().out
+    assert f'run folder: {run}' in out and 'epoch 1/1' in out and 'epoch 2/' not in out
+    written = yaml.safe_load((run / 'config.yaml').read_text())
+    assert written['epochs'] == 1 and written['channels'] == 8 and written['lr'] == 2e-3
+    assert sorted(p.name for p in run.iterdir()) == ['best.pt', 'config.yaml', 'last.pt']
+    # The written configuration reproduces the run from its folder alone.
+    again = tmp_path / 'again'
+    assert main(['train', '--config', str(run / 'config.yaml'), '--checkpoint-dir',
+                 str(again)]) == 0
+    assert yaml.safe_load((again / 'config.yaml').read_text()) == dict(
+        written, checkpoint_dir=str(again))
