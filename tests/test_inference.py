@@ -137,7 +137,7 @@ def test_bad_input_gives_one_error_and_no_output(tmp_path, checkpoint, capsys, c
     expected = {
         'malformed': 'malformed JSON', 'count': '16 keypoints per frame; expected 17',
         'all_nan': 'no usable keypoints', 'all_zero': 'no usable keypoints',
-        'skeleton': "the model's skeleton is 'humaneva'",
+        'skeleton': "the model's skeleton is 'h36m_toes'",
         'skeleton_option': "checkpoint is for skeleton 'h36m'",
         'not_a_checkpoint': 'not a readable PyTorch checkpoint'}[case]
     if case == 'malformed':
@@ -148,7 +148,7 @@ def test_bad_input_gives_one_error_and_no_output(tmp_path, checkpoint, capsys, c
     elif case in ('all_nan', 'all_zero'):
         np.save(keypoints, np.full((30, 17, 2), np.nan if case == 'all_nan' else 0.0))
     elif case == 'skeleton':
-        ckpt = save_checkpoint(tmp_path / 'humaneva.pt', tiny('humaneva'))
+        ckpt = save_checkpoint(tmp_path / 'toes.pt', tiny('h36m_toes'))
     elif case == 'skeleton_option':
         extra = ['--skeleton', 'humaneva']
     elif case == 'not_a_checkpoint':

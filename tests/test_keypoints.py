@@ -16,6 +16,7 @@ from gast_pyg.keypoints import (
     KeypointError,
     KeypointWarning,
     coco_to_h36m,
+    coco_to_humaneva,
     fill_gaps,
     missing_mask,
     prepare_keypoints,
@@ -297,8 +298,13 @@ def test_prepare_normalises_the_converted_filled_sequence(tmp_path):
 def test_layouts_and_skeletons_must_fit(tmp_path):
     coco = random_coco(4)
     np.save(tmp_path / 'k.npy', coco)
-    with pytest.raises(KeypointError, match="COCO-17, but the model's skeleton is 'humaneva'"):
-        prepare_keypoints(tmp_path / 'k.npy', 'humaneva', width=640, height=640)
+    with pytest.raises(KeypointError, match="COCO-17, but the model's skeleton is 'h36m_toes'"):
+        prepare_keypoints(tmp_path / 'k.npy', 'h36m_toes', width=640, height=640)
+    # COCO keypoints for a HumanEva model are converted with coco_to_humaneva.
+    humaneva = prepare_keypoints(tmp_path / 'k.npy', 'humaneva', width=640, height=640)
+    expected = coco_to_humaneva(np.concatenate([coco, np.ones(coco.shape[:2] + (1,))], -1))
+    np.testing.assert_allclose(humaneva.pixels, expected[..., :2], rtol=1e-6)
+    assert humaneva.pixels.shape == (4, 15, 2)
     # COCO keypoints for a COCO model are used as they are.
     prepared = prepare_keypoints(tmp_path / 'k.npy', 'coco', width=640, height=640)
     np.testing.assert_allclose(prepared.pixels, coco, rtol=1e-6)
@@ -318,7 +324,7 @@ def test_baseball_prepares_with_an_estimated_size():
 
 
 def test_coco_to_humaneva_maps_points_and_scores():
-    from gast_pyg.keypoints import COCO_TO_HUMANEVA, coco_to_humaneva
+    from gast_pyg.keypoints import COCO_TO_HUMANEVA
     rng = np.random.default_rng(0)
     coco = np.concatenate([rng.uniform(0, 640, (4, 17, 2)), rng.uniform(0, 1, (4, 17, 1))], -1)
     out = coco_to_humaneva(coco)
@@ -339,3 +345,16 @@ def test_coco_to_humaneva_maps_points_and_scores():
     assert np.isnan(nan[1, 0, 0]) and np.isnan(nan[1, 8, 0]) and not np.isnan(nan[1, 11]).any()
     with pytest.raises(KeypointError, match=r'\(\.\.\., 17, 2\) or \(\.\.\., 17, 3\)'):
         coco_to_humaneva(np.zeros((4, 15, 2)))
+
+
+def test_a_given_image_size_the_keypoints_exceed_is_used_with_a_warning(tmp_path):
+    coco = random_coco(4)  # x and y up to 600
+    np.save(tmp_path / 'k.npy', coco)
+    with pytest.warns(KeypointWarning, match=r'keypoints reach x=\d+, y=\d+, outside the given '
+                                             r'image size 320x240; check --width and --height'):
+        prepared = prepare_keypoints(tmp_path / 'k.npy', 'h36m', width=320, height=240)
+    assert prepared.image_size == (320, 240)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        prepare_keypoints(tmp_path / 'k.npy', 'h36m', width=640, height=640)

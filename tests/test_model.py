@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 
 from gast_pyg import GASTNet, Skeleton, build_model
 from gast_pyg.models import receptive_field
@@ -233,3 +234,18 @@ def test_folded_batch_norms_compute_the_same_function(arch):
         x = torch.randn(2, frames, 17, 2)
         with torch.no_grad():
             torch.testing.assert_close(folded(x), model(x), atol=1e-4, rtol=1e-4)
+
+
+def test_fold_batch_norms_refuses_a_pair_it_cannot_fold():
+    from gast_pyg.nn import fold_batch_norms
+
+    class Declares(nn.Module):
+        batch_norm_pairs = (('first', 'second'),)
+
+        def __init__(self):
+            super().__init__()
+            self.first, self.second = nn.Linear(2, 2), nn.Linear(2, 2)
+
+    with pytest.raises(ValueError, match=r"Declares declares the batch-norm pair \('first', "
+                                         r"'second'\), but neither is a ChannelsLastBatchNorm"):
+        fold_batch_norms(Declares())

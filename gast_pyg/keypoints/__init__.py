@@ -520,7 +520,16 @@ def resolve_image_size(keypoints: KeypointSequence, width: Optional[float] = Non
     if (width is None) != (height is None):
         raise KeypointError("give both --width and --height, or neither")
     if width is not None:
-        return _checked_size(width, height, 'image size'), False
+        size = _checked_size(width, height, 'image size')
+        extent = np.nanmax(np.where(np.isfinite(keypoints.xy), keypoints.xy, np.nan),
+                           axis=tuple(range(keypoints.xy.ndim - 1))) if np.isfinite(
+            keypoints.xy).any() else None
+        if extent is not None and (extent[0] > size[0] or extent[1] > size[1]):
+            warnings.warn(
+                f"{keypoints.source}: keypoints reach x={extent[0]:.0f}, y={extent[1]:.0f}, "
+                f"outside the given image size {size[0]}x{size[1]}; check --width and --height",
+                KeypointWarning, stacklevel=2)
+        return size, False
     if keypoints.image_size is not None:
         return keypoints.image_size, False
     x = keypoints.xy[..., 0][np.isfinite(keypoints.xy[..., 0])]
@@ -555,17 +564,22 @@ def prepare_keypoints(
     """Read (unless given a :class:`KeypointSequence`), convert to ``skeleton``'s joint order,
     fill gaps and normalise by the image size.
 
-    COCO-17 input (``layout='coco'``) is converted to ``h36m`` (:func:`coco_to_h36m`) or used
-    as is for the bundled ``coco`` skeleton; input in another layout must name ``skeleton``'s
-    own. Scores are compared with ``score_threshold`` after the conversion.
+    COCO-17 input (``layout='coco'``) is converted to ``h36m`` (:func:`coco_to_h36m`) or
+    ``humaneva`` (:func:`coco_to_humaneva`) or used as is for the bundled ``coco`` skeleton;
+    input in another layout must name ``skeleton``'s own. Scores are compared with
+    ``score_threshold`` after the conversion. A given image size that the keypoints exceed is
+    used, with a :class:`KeypointWarning` stating the extent found.
     """
     skeleton = skeleton if isinstance(skeleton, Skeleton) else Skeleton.load(skeleton)
     sequence = keypoints if isinstance(keypoints, KeypointSequence) else read_keypoints(
         keypoints, layout)
     xy, scores = sequence.xy, sequence.scores
-    h36m = Skeleton.load('h36m')
-    if sequence.layout == 'coco' and skeleton.joint_names == h36m.joint_names:
+    if sequence.layout == 'coco' and skeleton.joint_names == Skeleton.load('h36m').joint_names:
         xy, scores = coco_to_h36m(xy, scores)
+    elif (sequence.layout == 'coco'
+          and skeleton.joint_names == Skeleton.load('humaneva').joint_names):
+        converted = coco_to_humaneva(np.concatenate([xy, scores[..., None]], axis=-1))
+        xy, scores = converted[..., :2], converted[..., 2]
     elif sequence.layout == 'coco' and skeleton.joint_names == COCO_JOINTS:
         pass
     elif (sequence.layout != 'coco'
@@ -576,7 +590,8 @@ def prepare_keypoints(
         raise KeypointError(
             f"{sequence.source}: the keypoints are {given}, but the model's skeleton is "
             f"'{skeleton.name}' ({skeleton.num_joints} joints); COCO-17 converts to 'h36m' "
-            f"only (or use a 'coco' model, or keypoints already in the skeleton's layout)")
+            f"and 'humaneva' only (or use a 'coco' model, or keypoints already in the "
+            f"skeleton's layout)")
 
     missing = missing_mask(xy, scores, score_threshold)
     filled = fill_gaps(xy, missing, skeleton.joint_names, max_missing, max_gap, sequence.source,

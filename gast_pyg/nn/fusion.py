@@ -49,6 +49,9 @@ def fold_batch_norms(model: nn.Module) -> nn.Module:
     whose first name is the norm is ``conv(norm(x))``. Names may be dotted
     paths below the declaring module. The copy computes the same function
     with fewer passes over memory; it is not meant for training.
+
+    Raises:
+        ValueError: For a declared pair without a batch norm (a pair it cannot fold).
     """
     model = copy.deepcopy(model).eval()
     for module in list(model.modules()):
@@ -60,7 +63,10 @@ def fold_batch_norms(model: nn.Module) -> nn.Module:
             elif isinstance(b, ChannelsLastBatchNorm):
                 _fold_after(a, b)
             else:
-                continue
+                raise ValueError(
+                    f'{type(module).__name__} declares the batch-norm pair ({first!r}, '
+                    f'{second!r}), but neither is a ChannelsLastBatchNorm; fix its '
+                    'batch_norm_pairs')
             parent, _, name = norm_name.rpartition('.')
             setattr(module.get_submodule(parent) if parent else module, name, nn.Identity())
     return model
