@@ -55,11 +55,10 @@ def check_output_targets(outputs: Iterable[PathLike], inputs: Iterable[PathLike]
                 raise OutputError(f'{output}: is also an input of this run ({source}); '
                                   'choose another output path')
         folder = output.parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise OutputError(f'{output}: cannot create its folder {folder} '
-                              f'({error.strerror or error})') from error
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # created when the output is written
+        if not folder.is_dir():
+            raise OutputError(f'{output}: {folder} is not a folder')
         if not os.access(folder, os.W_OK | os.X_OK):
             raise OutputError(f'{output}: its folder {folder} is not writable')
 

@@ -29,7 +29,9 @@ def test_output_targets_are_checked(tmp_path):
     with pytest.raises(OutputError, match='given as two outputs'):
         check_output_targets([tmp_path / 'a', tmp_path / 'a'])
     check_output_targets([tmp_path / 'new' / 'out.npz'], inputs=[source])
-    assert (tmp_path / 'new').is_dir()
+    assert not (tmp_path / 'new').exists()  # nothing is created before the work succeeds
+    with pytest.raises(OutputError, match=r'in\.npz is not a folder'):
+        check_output_targets([source / 'out.npz'])
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason='root writes into read-only folders')
