@@ -223,3 +223,14 @@ def test_config_sets_defaults_explicit_options_win_and_the_run_writes_it(tmp_pat
                  str(again)]) == 0
     assert yaml.safe_load((again / 'config.yaml').read_text()) == dict(
         written, checkpoint_dir=str(again))
+
+
+def test_python_m_gast_pyg_streaming_is_the_latency_command():
+    import os
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, '-m', 'gast_pyg.streaming', '--help'],
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(PACKAGE.parent)))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith('usage: gast-pyg latency') and '(default: 200)' in done.stdout
