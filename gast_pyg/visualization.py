@@ -29,6 +29,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
+from gast_pyg.files import atomic_write, staged_outputs
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.skeleton import Skeleton
 
@@ -195,8 +196,9 @@ def render_animation(
     from tqdm.auto import tqdm
     with tqdm(total=frames, desc=f'render {path.suffix[1:]}', unit='frame', leave=False,
               disable=None if progress else True) as bar:
-        movie.save(str(path), writer=writer, dpi=dpi,
-                   progress_callback=lambda done, total: bar.update(1))
+        with staged_outputs() as staging:
+            movie.save(str(staging.stage(path)), writer=writer, dpi=dpi,
+                       progress_callback=lambda done, total: bar.update(1))
     return path
 
 
@@ -289,9 +291,9 @@ def global_attention(model: LiftingModel, keypoints_2d: np.ndarray,
 
 
 def _save(figure, path: PathLike) -> Path:
-    path = Path(path)
-    figure.savefig(str(path), dpi=figure.dpi, format='png')
-    return path
+    with atomic_write(path) as file:
+        figure.savefig(file, dpi=figure.dpi, format='png')
+    return Path(path)
 
 
 def _matrix_axes(ax, matrix: np.ndarray, names: Sequence[str], title: str, cmap: str,
