@@ -61,7 +61,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         test_subjects=['Validate/S1', 'Validate/S2', 'Validate/S3'],
         skeleton='humaneva',
     ),
-    # The embedded demo: small model, few short sequences, a few epochs (< 3 min on 2 cores).
+    # The embedded demo: small model, few short sequences, a few epochs (~30 s on 2 idle cores).
     'synthetic': dict(
         epochs=4, batch_size=64, lr=2e-3, lr_decay=0.95, downsample=2,
         dropout={'gast': 0.05, 'tcn': 0.25}, channels={'gast': 32, 'tcn': 256},

@@ -2,7 +2,6 @@
 receptive field, chunked whole-sequence inference, checkpoints."""
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, Sequence
 
 from torch import Tensor, nn
