@@ -49,6 +49,7 @@ from gast_pyg.data import (
     load_positions_2d,
     load_positions_3d,
     normalize_keypoints,
+    resolve_subjects,
     select,
     synthetic_motion,
 )
@@ -238,6 +239,7 @@ def resolve_options(args: argparse.Namespace) -> argparse.Namespace:
         raise DataError('--dataset synthetic generates its own data; drop --data-3d or choose '
                         '--dataset h36m')
     preset = PRESETS[args.dataset]
+    explicit_train, explicit_test = args.train_subjects is not None, args.test_subjects is not None
     for name in ('epochs', 'batch_size', 'lr', 'lr_decay', 'train_subjects', 'test_subjects',
                  'skeleton', 'synthetic_sequences', 'synthetic_frames'):
         if getattr(args, name, None) is None:
@@ -247,6 +249,9 @@ def resolve_options(args: argparse.Namespace) -> argparse.Namespace:
             setattr(args, name, preset[name][args.arch])
     if args.downsample is None:
         args.downsample = preset['downsample'] or (5 if args.receptive_field < 243 else 1)
+    args.train_subjects, args.subject_warnings = resolve_subjects(
+        args.train_subjects, args.test_subjects, explicit_train=explicit_train,
+        explicit_test=explicit_test)
     if args.validation_subjects is None:
         args.validation_subjects = list(args.test_subjects)
     if args.epochs < 0:
@@ -675,7 +680,10 @@ def _train(args: argparse.Namespace, runtime: _Runtime, data: PoseData | None,
     log(f'data: {data.description}')
     log(f'model: {args.arch} rf {model.receptive_field}, {args.channels} channels, '
         f'{parameters:,} parameters, causal={args.causal}, dropout {args.dropout}')
-    log(f'training on {", ".join(args.train_subjects)}: {sampler.num_windows:,} windows per '
+    for warning in getattr(args, 'subject_warnings', ()):
+        log(warning)
+    log(f'training on {", ".join(args.train_subjects)} (testing on '
+        f'{", ".join(args.test_subjects) or "none"}): {sampler.num_windows:,} windows per '
         f'epoch (downsample {args.downsample}), batch {args.batch_size} over {world_size} '
         f'process(es), {steps} steps per epoch, {torch.get_num_threads()} threads each, '
         f'device {device}')
