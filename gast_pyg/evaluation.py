@@ -70,7 +70,8 @@ def _action_order(names: Sequence[str]) -> list[str]:
 def _model_skeleton(model: nn.Module, skeleton: Skeleton | None) -> Skeleton:
     skeleton = skeleton if skeleton is not None else getattr(model, 'skeleton', None)
     if skeleton is None:
-        raise ValueError('flip averaging needs the skeleton (model.skeleton or skeleton=...)')
+        raise ValueError('flip averaging and per-joint errors need the skeleton (model.skeleton '
+                         'or skeleton=...)')
     return skeleton
 
 
