@@ -38,8 +38,9 @@ class CheckpointError(ValueError):
 
 
 def _numpy_globals() -> list:
+    # An import, not attribute access: NumPy 1.26 loads its numpy._core shim lazily.
+    from numpy._core.multiarray import _reconstruct as reconstruct
     from numpy.random import _pickle
-    reconstruct = np._core.multiarray._reconstruct
     return [
         np.ndarray, np.dtype, type(np.dtype(np.uint32)), np.random.RandomState, np.random.MT19937,
         (reconstruct, 'numpy.core.multiarray._reconstruct'),
