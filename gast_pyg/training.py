@@ -51,6 +51,7 @@ from gast_pyg.data import (
     normalize_keypoints,
     resolve_subjects,
     select,
+    shared_subjects,
     synthetic_motion,
 )
 from gast_pyg.checkpoints import load_any_checkpoint
@@ -819,6 +820,9 @@ def run_evaluation(args: argparse.Namespace) -> dict[str, Any]:
         args.downsample = int(training['downsample'])
     data = load_data(args, {'--test-subjects': args.test_subjects}, skeleton=model.skeleton)
     _banner(data, _print)
+    for subject in shared_subjects(args.test_subjects, training.get('train_subjects') or ()):
+        _print(f'warning: {path} was trained on test subject {subject}: its errors are errors on '
+               'training data')
     return _evaluate_and_report(model, data, args, f'{path}, {info["kind"]} checkpoint',
                                 extra={'checkpoint_kind': info['kind'],
                                        'checkpoint_epoch': info.get('epoch')})

@@ -5,8 +5,8 @@ import argparse
 
 import pytest
 
-from gast_pyg.data import DataError, resolve_subjects
-from gast_pyg.training import add_options, resolve_options, train
+from gast_pyg.data import DataError, resolve_subjects, shared_subjects
+from gast_pyg.training import add_options, resolve_options, run_evaluation, train
 
 
 def options(*argv: str) -> argparse.Namespace:
@@ -47,11 +47,13 @@ def test_no_training_subject_left_is_an_error():
         resolve_subjects(['S8'], ['S8'], explicit_train=False, explicit_test=True)
 
 
+TINY = ['--channels', '8', '--receptive-field', '9', '--synthetic-sequences', '1',
+        '--synthetic-frames', '120', '--batch-size', '32', '--downsample', '1', '--threads', '1',
+        '--no-progress']
+
+
 def test_the_run_header_names_the_training_and_test_subjects_and_the_warning(tmp_path, capsys):
-    tiny = ['--channels', '8', '--receptive-field', '9', '--synthetic-sequences', '1',
-            '--synthetic-frames', '120', '--batch-size', '32', '--downsample', '1',
-            '--threads', '1', '--no-progress', '--epochs', '0', '--checkpoint-dir',
-            str(tmp_path)]
+    tiny = [*TINY, '--epochs', '0', '--checkpoint-dir', str(tmp_path)]
     train(options(*tiny, '--test-subjects', 'S8'), evaluate_final=False)
     assert 'training on S1, S5, S6, S7 (testing on S8):' in capsys.readouterr().out
     train(options(*tiny, '--train-subjects', 'S1,S8', '--test-subjects', 'S8'),
@@ -59,3 +61,17 @@ def test_the_run_header_names_the_training_and_test_subjects_and_the_warning(tmp
     out = capsys.readouterr().out
     assert 'warning: subject S8 is listed in both' in out
     assert 'training on S1, S8 (testing on S8):' in out
+
+
+def test_evaluating_a_checkpoint_on_a_subject_it_was_trained_on_warns(tmp_path, capsys):
+    assert shared_subjects(['S8', 'S1'], ['S1', 'S5']) == ['S1']
+    for name, subjects in (('overlap', 'S1,S8'), ('clean', 'S1,S5')):
+        train(options(*TINY, '--epochs', '1', '--train-subjects', subjects, '--test-subjects',
+                      'S8', '--checkpoint-dir', str(tmp_path / name)), evaluate_final=False)
+    capsys.readouterr()
+    parser = add_options(argparse.ArgumentParser())
+    for name in ('overlap', 'clean'):
+        run_evaluation(parser.parse_args([*TINY, '--test-subjects', 'S8', '--evaluate',
+                                          str(tmp_path / name / 'last.pt')]))
+        warned = f'warning: {tmp_path / name / "last.pt"} was trained on test subject S8'
+        assert (warned in capsys.readouterr().out) == (name == 'overlap')

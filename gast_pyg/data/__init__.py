@@ -23,7 +23,7 @@ from gast_pyg.data.datasets import (
     root_relative,
     select,
 )
-from gast_pyg.data.subjects import resolve_subjects
+from gast_pyg.data.subjects import resolve_subjects, shared_subjects
 from gast_pyg.data.synthetic import synthetic_motion
 from gast_pyg.data.windows import WindowSampler, flip_average, flip_pose, sequence_inputs
 
@@ -49,6 +49,7 @@ __all__ = [
     'select',
     'action_name',
     'resolve_subjects',
+    'shared_subjects',
     'WindowSampler',
     'flip_pose',
     'sequence_inputs',

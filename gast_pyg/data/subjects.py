@@ -9,7 +9,13 @@ from collections.abc import Sequence
 
 from gast_pyg.data.datasets import DataError
 
-__all__ = ['resolve_subjects']
+__all__ = ['resolve_subjects', 'shared_subjects']
+
+
+def shared_subjects(train: Sequence[str], test: Sequence[str]) -> list[str]:
+    """The subjects of ``train`` that are also in ``test``, in the order of ``train``."""
+    held_out = set(test)
+    return [subject for subject in train if subject in held_out]
 
 
 def resolve_subjects(
@@ -36,14 +42,13 @@ def resolve_subjects(
         DataError: For a subject in both lists that the user did not list explicitly in both
             (naming it), or when excluding the test subjects leaves no training subject.
     """
-    held_out = set(test)
+    overlap = shared_subjects(train, test)
     if not explicit_train:
-        kept = [subject for subject in train if subject not in held_out]
+        kept = [subject for subject in train if subject not in overlap]
         if not kept:
             raise DataError(f'the default training subjects {", ".join(train)} are all test '
                             f'subjects ({", ".join(test)}); give --train-subjects')
         return kept, []
-    overlap = [subject for subject in train if subject in held_out]
     if overlap and not explicit_test:
         raise DataError(
             f'subject {overlap[0]} is in --train-subjects and in the default test subjects '
