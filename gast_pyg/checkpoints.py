@@ -38,11 +38,9 @@ class CheckpointError(GastPygError):
 
 
 def _numpy_globals() -> list:
+    # An import, not attribute access: NumPy 1.26 loads its numpy._core shim lazily.
+    from numpy._core.multiarray import _reconstruct as reconstruct
     from numpy.random import _pickle
-    try:  # NumPy 2 (and the forward-compatible alias of NumPy 1.26)
-        from numpy._core.multiarray import _reconstruct as reconstruct
-    except ImportError:  # NumPy < 1.26
-        from numpy.core.multiarray import _reconstruct as reconstruct
     return [
         np.ndarray, np.dtype, type(np.dtype(np.uint32)), np.random.RandomState, np.random.MT19937,
         (reconstruct, 'numpy.core.multiarray._reconstruct'),

@@ -32,6 +32,7 @@ __all__ = [
     'canonical_action',
     'evaluate',
     'format_table',
+    'format_per_joint_table',
 ]
 
 #: Metric keys of :func:`evaluate`, in table order.
@@ -76,6 +77,7 @@ def evaluate(
     metrics: Sequence[str] = METRICS,
     skeleton: Skeleton | None = None,
     progress: bool = False,
+    per_joint: bool = False,
 ) -> dict[str, Any]:
     """Per-action errors of ``model`` on every sequence and camera of ``inputs``.
 
@@ -87,6 +89,10 @@ def evaluate(
     {metric: mm}, 'frames': total, 'flip': flip, 'downsample': downsample}``; ``average`` is the
     unweighted mean over actions. ``metrics`` is a subset of :data:`METRICS` (validation uses
     ``('mpjpe',)`` only).
+
+    With ``per_joint``, the result also holds the P1 error of every joint (names from the
+    skeleton, ``model.skeleton`` or ``skeleton``): ``actions[action]['per_joint']`` and, the
+    unweighted mean over actions, ``'per_joint': {joint_name: mm}``.
 
     Raises:
         ValueError: For an unknown metric, an empty input, or a sequence whose 2D and 3D lengths
@@ -108,6 +114,13 @@ def evaluate(
     ]
     if not sequences:
         raise ValueError('nothing to evaluate: no sequences selected')
+    if per_joint:
+        names_from = skeleton if skeleton is not None else getattr(model, 'skeleton', None)
+        if names_from is None:
+            raise ValueError('per-joint errors need the skeleton (model.skeleton or skeleton=...)')
+        joint_names = names_from.joint_names
+    else:
+        joint_names = ()
     iterator: Any = sequences
     if progress:
         from tqdm.auto import tqdm
@@ -119,16 +132,23 @@ def evaluate(
                 f'subject {subject!r}, action {key!r}, camera {camera}: 2D {seq_2d.shape} and '
                 f'3D {seq_3d.shape} differ in frames or joints'
             )
+        if per_joint and seq_3d.shape[1] != len(joint_names):
+            raise ValueError(f'subject {subject!r}, action {key!r}, camera {camera}: '
+                             f'{seq_3d.shape[1]} joints, the skeleton names {len(joint_names)}')
         pred = torch.from_numpy(lift_sequence(lifter, seq_2d[..., :2], flip=flip,
                                               skeleton=skeleton, root_relative=False))
         target = torch.from_numpy(np.ascontiguousarray(seq_3d, dtype=np.float32))
         frames = len(target)
         acc = sums.setdefault(
             canonical_action(key),
-            {'frames': 0, 'sequences': 0, 'velocity_frames': 0, **{m: 0.0 for m in metrics}},
+            {'frames': 0, 'sequences': 0, 'velocity_frames': 0, **{m: 0.0 for m in metrics},
+             'per_joint': np.zeros(len(joint_names))},
         )
         acc['frames'] += frames
         acc['sequences'] += 1
+        if per_joint:
+            errors = torch.linalg.vector_norm(pred - target, dim=-1)
+            acc['per_joint'] += errors.sum(dim=0).double().numpy()
         if 'mpjpe' in metrics:
             acc['mpjpe'] += mpjpe(pred, target).item() * frames
         if 'p_mpjpe' in metrics:
@@ -148,17 +168,26 @@ def evaluate(
             row[metric] = 1000 * acc[metric] / weight if weight else float('nan')
         row['frames'] = acc['frames']
         row['sequences'] = acc['sequences']
+        if per_joint:
+            row['per_joint'] = dict(zip(joint_names, (1000 * acc['per_joint'] / acc['frames'])
+                                        .tolist()))
         actions[name] = row
     average = {
         metric: float(np.nanmean([row[metric] for row in actions.values()])) for metric in metrics
     }
-    return {
+    results: dict[str, Any] = {
         'actions': actions,
         'average': average,
         'frames': sum(row['frames'] for row in actions.values()),
         'flip': flip,
         'downsample': downsample,
     }
+    if per_joint:
+        results['per_joint'] = {
+            joint: float(np.mean([row['per_joint'][joint] for row in actions.values()]))
+            for joint in joint_names
+        }
+    return results
 
 
 def format_table(results: Mapping[str, Any], title: str | None = None) -> str:
@@ -177,4 +206,25 @@ def format_table(results: Mapping[str, Any], title: str | None = None) -> str:
             f'| {PROTOCOLS[metric]} | ' + ' | '.join(cells)
             + f' | **{results["average"][metric]:.1f}** |'
         )
+    return '\n'.join(lines)
+
+
+def format_per_joint_table(results: Mapping[str, Any], title: str | None = None) -> str:
+    """A Markdown table of the per-joint P1 errors of :func:`evaluate` (``per_joint=True``): one
+    row per joint in skeleton order, one column per action and ``Avg`` (the mean over actions).
+
+    Raises:
+        ValueError: When ``results`` has no per-joint errors.
+    """
+    if 'per_joint' not in results:
+        raise ValueError('no per-joint errors in the results; evaluate with per_joint=True')
+    actions = results['actions']
+    names = list(actions)
+    header = ['Joint', *(H36M_ACTIONS.get(name, name) for name in names), 'Avg']
+    lines = [] if title is None else [title, '']
+    lines.append('| ' + ' | '.join(header) + ' |')
+    lines.append('|' + '|'.join(['---'] + ['---:'] * (len(header) - 1)) + '|')
+    for joint, average in results['per_joint'].items():
+        cells = [f'{actions[name]["per_joint"][joint]:.1f}' for name in names]
+        lines.append(f'| {joint} | ' + ' | '.join(cells) + f' | **{average:.1f}** |')
     return '\n'.join(lines)

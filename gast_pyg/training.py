@@ -35,7 +35,7 @@ import torch
 import torch.distributed as dist
 
 from gast_pyg.checkpoints import CheckpointError, load_checkpoint, load_weights, save_checkpoint
-from gast_pyg.data import DataError, WindowSampler
+from gast_pyg.data import DataError, WindowSampler, resolve_subjects
 from gast_pyg.data.pipeline import PoseData, flatten, load_data
 from gast_pyg.evaluation import evaluate
 from gast_pyg.metrics import mpjpe
@@ -76,8 +76,17 @@ _RESUME_KEYS = (
     'dataset', 'data_3d', 'data_2d', 'noise_2d', 'train_subjects', 'actions', 'skeleton',
     'synthetic_sequences', 'synthetic_frames', 'arch', 'receptive_field', 'channels', 'causal',
     'dropout', 'batch_size', 'lr', 'lr_decay', 'downsample', 'flip_augment', 'seed', 'amp',
-    'world_size',
+    'world_size', 'local_connection', 'local_symmetry', 'global_attention', 'adaptive_matrix',
 )
+
+#: GAST-Net's components, ``build_model`` keywords (all on unless a run switches one off for
+#: the ablation), and what each one keeps.
+COMPONENTS = {
+    'local_connection': 'the local graph over the connection (first/second order) edges',
+    'local_symmetry': 'the local graph over the symmetry edges',
+    'global_attention': 'the global attention B_k',
+    'adaptive_matrix': 'the learned adaptive matrix C_k',
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -102,6 +111,8 @@ def resolve_options(args: Any) -> Any:
         raise DataError('--dataset synthetic generates its own data; drop --data-3d or choose '
                         '--dataset h36m')
     preset = PRESETS[args.dataset]
+    explicit_train = getattr(args, 'train_subjects', None) is not None
+    explicit_test = getattr(args, 'test_subjects', None) is not None
     for name in ('epochs', 'batch_size', 'lr', 'lr_decay', 'train_subjects', 'test_subjects',
                  'skeleton', 'synthetic_sequences', 'synthetic_frames'):
         if hasattr(args, name) and getattr(args, name) is None:
@@ -115,6 +126,10 @@ def resolve_options(args: Any) -> Any:
     if hasattr(args, 'checkpoint_dir') and args.checkpoint_dir is None:
         name = Path(args.config).stem if getattr(args, 'config', None) else args.dataset
         args.checkpoint_dir = Path('runs') / name
+    if hasattr(args, 'train_subjects'):
+        args.train_subjects, args.subject_warnings = resolve_subjects(
+            args.train_subjects, args.test_subjects, explicit_train=explicit_train,
+            explicit_test=explicit_test)
     if getattr(args, 'validation_subjects', ()) is None:
         args.validation_subjects = list(args.test_subjects)
     if getattr(args, 'epochs', 0) < 0:
@@ -313,9 +328,10 @@ def _train(args: Any, runtime: _Runtime, data: PoseData | None) -> TrainResult:
                         f'{args.batch_size // world_size} on each of {world_size} processes')
 
     torch.manual_seed(args.seed)
+    components = {key: getattr(args, key, True) for key in COMPONENTS} if args.arch == 'gast' else {}
     model = build_model(skeleton=data.skeleton, receptive_field=args.receptive_field,
                         channels=args.channels, causal=args.causal, dropout=args.dropout,
-                        arch=args.arch).to(device)
+                        arch=args.arch, **components).to(device)
     if world_size > 1:
         torch.manual_seed(args.seed + rank)  # an own dropout stream per process
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, amsgrad=True)
@@ -331,7 +347,10 @@ def _train(args: Any, runtime: _Runtime, data: PoseData | None) -> TrainResult:
     log(f'data: {data.description}')
     log(f'model: {args.arch} rf {model.receptive_field}, {args.channels} channels, '
         f'{parameters:,} parameters, causal={args.causal}, dropout {args.dropout}')
-    log(f'training on {", ".join(args.train_subjects)}: {sampler.num_windows:,} windows per '
+    for warning in getattr(args, 'subject_warnings', ()):
+        log(warning)
+    log(f'training on {", ".join(args.train_subjects)} (testing on '
+        f'{", ".join(args.test_subjects) or "none"}): {sampler.num_windows:,} windows per '
         f'epoch (downsample {args.downsample}), batch {args.batch_size} over {world_size} '
         f'process(es), {steps} steps per epoch, {torch.get_num_threads()} threads each, '
         f'device {device}')

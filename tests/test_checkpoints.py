@@ -271,3 +271,22 @@ def test_saved_checkpoint_has_the_usual_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_fresh_interpreter_reads_a_checkpoint(tmp_path):
+    # Nothing imported beforehand: reading must not rely on another module having loaded
+    # NumPy's numpy._core shim first (NumPy 1.26 loads it lazily).
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / 'model.pt'
+    save_checkpoint(path, build_model(receptive_field=9, channels=8), epoch=1)
+    code = ('import sys; from gast_pyg.checkpoints import read_checkpoint; '
+            'print(read_checkpoint(sys.argv[1])["epoch"])')
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get('PYTHONPATH', '')]))
+    done = subprocess.run([sys.executable, '-c', code, str(path)], capture_output=True,
+                          text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == '1'

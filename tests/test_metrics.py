@@ -104,3 +104,85 @@ def test_gradients_flow(metric, poses):
 def test_shape_mismatch_raises(metric, poses):
     with pytest.raises(ValueError, match='same shape'):
         metric(poses, poses[..., :16, :])
+
+
+def _horn_aligned(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``pred (J, 3)`` aligned to ``target`` by Horn's unit-quaternion method (proper rotations
+    only, then the least-squares scale): an algorithm independent of the SVD in p_mpjpe."""
+    p0, y0 = pred - pred.mean(0), target - target.mean(0)
+    m = p0.T @ y0
+    (sxx, sxy, sxz), (syx, syy, syz), (szx, szy, szz) = m.tolist()
+    n = torch.tensor([
+        [sxx + syy + szz, syz - szy, szx - sxz, sxy - syx],
+        [syz - szy, sxx - syy - szz, sxy + syx, szx + sxz],
+        [szx - sxz, sxy + syx, -sxx + syy - szz, syz + szy],
+        [sxy - syx, szx + sxz, syz + szy, -sxx - syy + szz],
+    ], dtype=torch.float64)
+    w, x, y, z = torch.linalg.eigh(n).eigenvectors[:, -1].tolist()
+    rotation = torch.tensor([  # column-vector rotation of the unit quaternion (w, x, y, z)
+        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+    ], dtype=torch.float64)
+    rotated = p0 @ rotation.T
+    scale = (rotated * y0).sum() / p0.square().sum()
+    return scale * rotated + target.mean(0)
+
+
+def test_p_mpjpe_is_zero_after_any_proper_similarity_transform():
+    generator = torch.Generator().manual_seed(4)
+    target = torch.randn(64, 17, 3, generator=generator, dtype=torch.float64)
+    rotation = random_rotations(64, generator)
+    scale = 10 ** (2 * torch.rand(64, 1, 1, generator=generator, dtype=torch.float64) - 1)
+    shift = 5 * torch.randn(64, 1, 3, generator=generator, dtype=torch.float64)
+    pred = scale * (target @ rotation) + shift
+    assert mpjpe(pred, target).item() > 0.5
+    assert p_mpjpe(pred, target).item() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_p_mpjpe_aligns_a_mirror_image_with_the_best_rotation_not_a_reflection():
+    # A reflection composed with a rotation, scale and shift: P2 must not reach 0 (a proper
+    # rotation cannot undo a mirror image) but must equal Horn's best proper alignment.
+    generator = torch.Generator().manual_seed(5)
+    target = torch.randn(8, 17, 3, generator=generator, dtype=torch.float64)
+    reflection = random_rotations(8, generator) @ torch.diag(
+        torch.tensor([1.0, 1.0, -1.0], dtype=torch.float64))
+    pred = 0.7 * (target @ reflection) + torch.tensor([0.3, -2.0, 1.0], dtype=torch.float64)
+    expected = torch.stack([mpjpe(_horn_aligned(p, t), t) for p, t in zip(pred, target)])
+    assert expected.min().item() > 0.1
+    assert p_mpjpe(pred, target).item() == pytest.approx(expected.mean().item(), rel=1e-9)
+
+
+def test_p_mpjpe_matches_the_quaternion_solution_on_noisy_poses():
+    generator = torch.Generator().manual_seed(6)
+    target = torch.randn(32, 17, 3, generator=generator, dtype=torch.float64)
+    pred = 1.3 * (target @ random_rotations(32, generator)) + 0.4 * torch.randn(
+        32, 17, 3, generator=generator, dtype=torch.float64)
+    per_pose = [p_mpjpe(p, t).item() for p, t in zip(pred, target)]
+    expected = [mpjpe(_horn_aligned(p, t), t).item() for p, t in zip(pred, target)]
+    assert per_pose == pytest.approx(expected, rel=1e-9)
+
+
+def test_alignment_never_raises_the_squared_error_and_p2_stays_below_p1_on_average():
+    # Procrustes minimises the summed *squared* error, so per pose the aligned squared error is
+    # at most the unaligned one (the identity is a candidate); for the mean distance (P2 vs P1)
+    # this holds on average over random errors, not for every pose.
+    generator = torch.Generator().manual_seed(7)
+    target = torch.randn(500, 17, 3, generator=generator, dtype=torch.float64)
+    pred = target + 0.3 * torch.randn(500, 17, 3, generator=generator, dtype=torch.float64)
+    for p, t in zip(pred[:50], target[:50]):
+        aligned = _horn_aligned(p, t)
+        assert (aligned - t).square().sum() <= (p - t).square().sum() + 1e-12
+    assert p_mpjpe(pred, target).item() < mpjpe(pred, target).item()
+
+
+def test_p2_can_exceed_p1_when_one_joint_carries_the_error():
+    # One joint 0.5 m off, the others exact: the least-squares alignment spreads that error over
+    # all joints, so the mean distance grows (P2 > P1) while the squared error falls. This is
+    # the pattern of a single bad joint (the head), not a metric defect.
+    target = torch.randn(17, 3, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+    pred = target.clone()
+    pred[10, 0] += 0.5
+    aligned = _horn_aligned(pred, target)
+    assert (aligned - target).square().sum() < (pred - target).square().sum()
+    assert p_mpjpe(pred, target).item() > mpjpe(pred, target).item()

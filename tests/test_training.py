@@ -566,7 +566,8 @@ def test_training_copies_of_held_out_motions_are_dropped(files, capsys):
     train(args, data=data)
     out = capsys.readouterr().out
     assert "excluded S1 'Walking 2' from training: the same motion as held-out S8 'Walking 2'" in out
-    assert 'training on S1: 240 windows' in out  # 1 sequence x 4 cameras x 60 frames
+    # 1 sequence x 4 cameras x 60 frames
+    assert 'training on S1 (testing on S8): 240 windows' in out
 
 
 # HumanEva-I ------------------------------------------------------------------------------------

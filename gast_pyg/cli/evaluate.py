@@ -17,6 +17,7 @@ from gast_pyg.cli.options import (
     add_runtime_options,
 )
 from gast_pyg.cli.report import evaluate_and_report
+from gast_pyg.data import shared_subjects
 from gast_pyg.data.pipeline import load_data
 from gast_pyg.training import default_downsample, resolve_device, resolve_options, synthetic_banner
 
@@ -58,6 +59,10 @@ def evaluate_checkpoint(args: Any, path: Path) -> dict[str, Any]:
             args.dataset, model.receptive_field)
     data = load_data(args, {'--test-subjects': args.test_subjects}, skeleton=model.skeleton)
     synthetic_banner(data, print)
+    trained_on = (info.get('training') or {}).get('train_subjects') or ()
+    for subject in shared_subjects(args.test_subjects, trained_on):
+        print(f'warning: {path} was trained on test subject {subject}: its errors are errors on '
+              'training data', flush=True)
     return evaluate_and_report(model, data, args, f'{path}, {info["kind"]} checkpoint',
                                extra={'checkpoint_kind': info['kind'],
                                       'checkpoint_epoch': info.get('epoch')})

@@ -16,7 +16,7 @@ from gast_pyg.configs import available as available_configs
 from gast_pyg.configs import config_path, load_run_config
 from gast_pyg.data.noise import NOISE_OUTLIER_RATE, NOISE_OUTLIER_SCALE
 from gast_pyg.models.builder import ARCHITECTURES, FILTER_WIDTHS
-from gast_pyg.training import PRESETS
+from gast_pyg.training import COMPONENTS, PRESETS
 
 __all__ = ['HelpFormatter', 'positive_int', 'non_negative_float', 'subjects', 'actions',
            'add_checkpoint_options', 'add_keypoint_options', 'add_data_options',
@@ -161,6 +161,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
                        help='dropout (unset: h36m 0.05 gast, 0.25 tcn; humaneva 0.5)')
     group.add_argument('--skeleton', default=None,
                        help='bundled skeleton name or YAML path (unset: by dataset)')
+    for switch, what in COMPONENTS.items():
+        group.add_argument(f'--{switch.replace("_", "-")}', action=argparse.BooleanOptionalAction,
+                           default=True, help=f'GAST-Net only: {what} (off for the ablation)')
 
 
 def add_evaluation_options(parser: argparse.ArgumentParser) -> None:
@@ -170,6 +173,8 @@ def add_evaluation_options(parser: argparse.ArgumentParser) -> None:
                        help='average each test prediction with the mirrored one')
     group.add_argument('--output-json', metavar='FILE', default=None,
                        help='write the evaluation (per action and average) as JSON')
+    group.add_argument('--per-joint', action='store_true',
+                       help='add the P1 error of every joint to the table and the JSON')
 
 
 def add_runtime_options(parser: argparse.ArgumentParser, threads: Optional[int] = None,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from gast_pyg.data.pipeline import PoseData
-from gast_pyg.evaluation import evaluate, format_table
+from gast_pyg.evaluation import evaluate, format_per_joint_table, format_table
 from gast_pyg.files import write_bytes
 from gast_pyg.models.base import LiftingModel
 
@@ -22,13 +22,16 @@ def evaluate_and_report(model: LiftingModel, data: PoseData, args: Any, source: 
     inputs, targets = data.subset(args.test_subjects)
     started = time.perf_counter()
     results = evaluate(model, inputs, targets, downsample=args.downsample, flip=args.test_flip,
-                       skeleton=model.skeleton, progress=args.progress)
+                       skeleton=model.skeleton, progress=args.progress,
+                       per_joint=args.per_joint)
     seconds = time.perf_counter() - started
     title = (f'{"SYNTHETIC DEMO - " if data.synthetic else ""}{model.arch} rf '
              f'{model.receptive_field} ({source}) on {", ".join(args.test_subjects)}: '
              f'{data.description}; {results["frames"]:,} frames at downsample '
              f'{args.downsample}, test-time flip {"on" if args.test_flip else "off"}')
     table = format_table(results, title)
+    if args.per_joint:
+        table += '\n\n' + format_per_joint_table(results, 'P1 per joint (mm)')
     print('', table, f'({seconds:.0f} s; MPJVE in mm per evaluated frame)', sep='\n', flush=True)
     config = dict(model.config, skeleton=model.skeleton.name)
     report = dict(

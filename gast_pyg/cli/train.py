@@ -30,7 +30,7 @@ DESCRIPTION = ("Train GAST-Net (or the TCN baseline) with the paper's protocol a
                'synthetic demo end to end.')
 
 #: Namespace entries that are not options of the run.
-_NOT_OPTIONS = ('run', 'command', 'config', 'evaluate')
+_NOT_OPTIONS = ('run', 'command', 'config', 'evaluate', 'subject_warnings')
 
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:

@@ -26,6 +26,7 @@ from gast_pyg.data.datasets import (
 )
 from gast_pyg.data.noise import NOISE_OUTLIER_RATE, NOISE_OUTLIER_SCALE, add_noise_2d
 from gast_pyg.data.pipeline import PoseData, load_data
+from gast_pyg.data.subjects import resolve_subjects, shared_subjects
 from gast_pyg.data.synthetic import synthetic_motion
 from gast_pyg.data.windows import WindowSampler, flip_average, flip_pose, sequence_inputs
 
@@ -50,6 +51,8 @@ __all__ = [
     'align_2d_3d',
     'select',
     'action_name',
+    'resolve_subjects',
+    'shared_subjects',
     'WindowSampler',
     'flip_pose',
     'sequence_inputs',
