@@ -38,6 +38,7 @@ from gast_pyg.keypoints import PreparedKeypoints, prepare_keypoints
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.nn import fold_batch_norms
 from gast_pyg.skeleton import Skeleton
+from gast_pyg.validation import check_real
 
 __all__ = ['load_model', 'lift_sequence', 'infer', 'staged_outputs', 'add_keypoint_arguments',
            'reported_warnings', 'register']
@@ -105,6 +106,7 @@ def lift_sequence(model: LiftingModel, keypoints_2d: np.ndarray,
     model call (chunked inside the model), optionally averaged with the mirrored input
     (``flip``). ``scores`` ``(T, J)`` are appended as a third input channel for models with
     ``in_features == 3``."""
+    check_real(keypoints_2d, 'keypoints')
     x = np.asarray(keypoints_2d, dtype=np.float32)
     if model.in_features == 3:
         if scores is None:
@@ -118,6 +120,7 @@ def lift_sequence(model: LiftingModel, keypoints_2d: np.ndarray,
     inputs = sequence_inputs(x, model.receptive_field, model.causal)
     with torch.inference_mode():
         out = flip_average(model, inputs, model.skeleton) if flip else model(inputs)
+    model.check_output(out)
     poses = out[0].numpy()
     root = model.skeleton.root
     return (poses - poses[:, root:root + 1]).astype(np.float32)

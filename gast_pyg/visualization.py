@@ -32,6 +32,7 @@ import torch
 
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.skeleton import Skeleton
+from gast_pyg.validation import safe_filename
 
 __all__ = [
     'check_writer',
@@ -407,7 +408,7 @@ def attention_figures(model: LiftingModel, prepared, joint: str, output_dir: Pat
     count = max(1, min(frames, total))
     chosen = np.unique(np.linspace(0, total - 1, num=count).round().astype(int))
     targets = [output_dir / 'fig5_local_attention.png',
-               output_dir / f'fig7_global_attention_{joint}.png',
+               output_dir / f'fig7_global_attention_{safe_filename(joint)}.png',
                output_dir / 'fig8_adaptive_matrices.png']
     if joint not in model.skeleton.joint_names:
         raise ValueError(f"unknown joint {joint!r}; skeleton '{model.skeleton.name}' has "

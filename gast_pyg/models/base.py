@@ -10,7 +10,7 @@ from typing import Any, Dict, Mapping, Sequence
 from torch import Tensor, nn
 
 from gast_pyg.skeleton import Skeleton
-from gast_pyg.validation import bounded_repr, check_real
+from gast_pyg.validation import bounded_repr, check_finite, check_real
 
 
 def receptive_field(filter_widths: Sequence[int]) -> int:
@@ -113,6 +113,11 @@ class LiftingModel(nn.Module):
             raise ValueError(f"{self.__class__.__name__} ({self.skeleton.name}, receptive field "
                              f"{self.receptive_field}) expects input of shape {expected}, "
                              f"got {tuple(x.shape)}")
+
+    def check_output(self, y: Tensor) -> None:
+        """Raise one :class:`ValueError` if the poses ``y`` ``(batch, frames, joints, 3)``
+        hold NaN or infinity (damaged weights, or input far outside the training range)."""
+        check_finite([('its output', y)], f"{self.__class__.__name__} ({self.skeleton.name})")
 
     def forward(self, x: Tensor) -> Tensor:
         r"""``(batch, frames, joints, in_features) -> (batch, frames -
