@@ -149,10 +149,10 @@ def test_array_header_declaring_terabytes_is_refused_before_allocating(tmp_path,
 
 
 def test_yaml_alias_bomb_ends_fast_in_bounded_memory(tmp_path):
-    lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x]']
-    lines += [f'a{i}: &a{i} [' + ', '.join([f'*a{i - 1}'] * 9) + ']' for i in range(1, 9)]
-    path = tmp_path / 'bomb.yaml'
-    path.write_text('\n'.join(lines) + '\nname: bomb\njoints: [*a8]\nparents: [null]\n')
+    anchors = ['&a0 [' + ', '.join(['x'] * 9) + ']']
+    anchors += [f'&a{i} [' + ', '.join([f'*a{i - 1}'] * 9) + ']' for i in range(1, 9)]
+    path = tmp_path / 'bomb.yaml'  # joint 0 is a list of 9 ** 9 names once expanded
+    path.write_text('name: bomb\nparents: [null]\njoints: [[' + ', '.join(anchors) + ']]\n')
     assert path.stat().st_size < 1000
     out = run_bounded(message, Skeleton.from_yaml, path, error=SkeletonError)
     assert 'expands to more than' in out and len(out) < 500
