@@ -52,7 +52,11 @@ def _bundled_dir() -> Path:
 
 def _check_joint_names(joints: Any, source: str) -> tuple[str, ...]:
     if not isinstance(joints, Sequence) or isinstance(joints, str) or not joints:
-        _fail(source, "joints", f"got {bounded_repr(joints)}; expected a non-empty list of joint names")
+        _fail(
+            source,
+            "joints",
+            f"got {bounded_repr(joints)}; expected a non-empty list of joint names",
+        )
     seen: set[str] = set()
     for position, joint in enumerate(joints):
         if not isinstance(joint, str) or not SAFE_NAME.fullmatch(joint):
@@ -63,7 +67,7 @@ def _check_joint_names(joints: Any, source: str) -> tuple[str, ...]:
                 "digits and _ . - not starting with . or -",
             )
         if joint in seen:
-            _fail(source, "joints", f"joint {bounded_repr(joint)} is listed twice; expected unique names")
+            _fail(source, "joints", f"joint {joint!r} is listed twice; expected unique names")
         seen.add(joint)
     return tuple(joints)
 
@@ -75,7 +79,11 @@ def _as_index(value: Any, names: tuple[str, ...], source: str, field: str) -> in
     except TypeError:
         index = -1
     if not 0 <= index < len(names):
-        _fail(source, field, f"got {bounded_repr(value)}; expected a joint index in 0..{len(names) - 1}")
+        _fail(
+            source,
+            field,
+            f"got {bounded_repr(value)}; expected a joint index in 0..{len(names) - 1}",
+        )
     return index
 
 
@@ -330,7 +338,11 @@ class Skeleton:
         paired: set[int] = set()
         for pair in pairs:
             if len(pair) != 2:
-                _fail(source, "symmetry", f"got {bounded_repr(pair)}; expected a (left, right) index pair")
+                _fail(
+                    source,
+                    "symmetry",
+                    f"got {bounded_repr(pair)}; expected a (left, right) index pair",
+                )
             a, b = (_as_index(joint, names, source, "symmetry") for joint in pair)
             if a == b:
                 _fail(
@@ -386,7 +398,9 @@ class Skeleton:
             )
         for key in data:
             if key not in _ALLOWED_KEYS:
-                _fail(source, str(key)[:64], "unknown key; allowed keys: " + ", ".join(_ALLOWED_KEYS))
+                _fail(
+                    source, str(key)[:64], "unknown key; allowed keys: " + ", ".join(_ALLOWED_KEYS)
+                )
         for key, expected in (("name", "a non-empty string"), ("joints", "a list of joint names")):
             if key not in data:
                 _fail(source, key, f"missing; expected {expected}")
@@ -398,7 +412,8 @@ class Skeleton:
                 _fail(
                     source,
                     field,
-                    f"unknown joint {bounded_repr(joint)}{context}; expected a name listed in `joints`",
+                    f"unknown joint {bounded_repr(joint)}{context}; "
+                    "expected a name listed in `joints`",
                 )
             return index[joint]
 
@@ -410,7 +425,11 @@ class Skeleton:
 
         def name_pair(field: str, pair: Any) -> tuple[int, int]:
             if not isinstance(pair, list) or len(pair) != 2:
-                _fail(source, field, f"entry {bounded_repr(pair)} is not a pair; expected a 2-element list")
+                _fail(
+                    source,
+                    field,
+                    f"entry {bounded_repr(pair)} is not a pair; expected a 2-element list",
+                )
             first, second = (lookup(field, joint, f" in {bounded_repr(pair)}") for joint in pair)
             return first, second
 
@@ -428,7 +447,7 @@ class Skeleton:
                     "expected one per joint",
                 )
             parents = [
-                -1 if parent is None else lookup("parents", parent, f" (parent of {bounded_repr(joint)})")
+                -1 if parent is None else lookup("parents", parent, f" (parent of {joint!r})")
                 for joint, parent in zip(names, parent_names)
             ]
         else:
@@ -558,7 +577,8 @@ class Skeleton:
         available = cls.available()
         if name_or_path not in available:
             raise SkeletonError(
-                f"unknown skeleton {bounded_repr(name_or_path)}; available: {', '.join(available) or 'none'} "
+                f"unknown skeleton {bounded_repr(name_or_path)}; "
+                f"available: {', '.join(available) or 'none'} "
                 "(or pass the path of a .yaml file)"
             )
         return cls.from_yaml(_bundled_dir() / f"{name_or_path}.yaml")
@@ -631,7 +651,9 @@ class Skeleton:
         elif kind == "global":
             pairs = [(i, j) for i in joints for j in joints]
         else:
-            raise ValueError(f"unknown edge kind {bounded_repr(kind)}; expected one of {self.edge_kinds}")
+            raise ValueError(
+                f"unknown edge kind {bounded_repr(kind)}; expected one of {self.edge_kinds}"
+            )
         target_source = torch.tensor(sorted(set(pairs)), dtype=torch.long).reshape(-1, 2)
         return target_source.flip(1).t().contiguous()
 

@@ -36,9 +36,10 @@ def _address_space() -> int:
 
 def run_bounded(function, *args, timeout: float = 60, memory: int = EXTRA_MEMORY,
                 **kwargs) -> str:
-    """``str(function(*args, **kwargs))`` computed in a forked child that may grow its address space by at
-    most ``memory`` bytes (``RLIMIT_AS``) and is killed after ``timeout`` seconds; an exception
-    in the child comes back as ``'raised Type: message'``. Fails the test on a timeout."""
+    """``str(function(*args, **kwargs))`` computed in a forked child that may grow its address
+    space by at most ``memory`` bytes (``RLIMIT_AS``) and is killed after ``timeout`` seconds;
+    an exception in the child comes back as ``'raised Type: message'``. Fails the test on a
+    timeout."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest

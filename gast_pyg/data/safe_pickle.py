@@ -134,9 +134,11 @@ def _read_array(file: BinaryIO, available: int, source: str) -> np.ndarray:
     return array.reshape(shape[::-1]).transpose() if fortran_order else array.reshape(shape)
 
 
-def _readable(error: BaseException) -> bool:
-    return isinstance(error, (OSError, EOFError, ValueError, TypeError, zipfile.BadZipFile,
-                              zlib.error, pickle.UnpicklingError, RecursionError, MemoryError))
+# What a corrupt or forged file makes the reading raise (an unpickler fed garbage raises about
+# anything); each becomes one ArrayFileError naming the file.
+_READ_ERRORS = (OSError, EOFError, ValueError, TypeError, AttributeError, KeyError, IndexError,
+                zipfile.BadZipFile, zlib.error, pickle.UnpicklingError, RecursionError,
+                MemoryError)
 
 
 def _guarded(path: Path, read: Callable[[], Any]) -> Any:
@@ -144,9 +146,7 @@ def _guarded(path: Path, read: Callable[[], Any]) -> Any:
         return read()
     except ArrayFileError:
         raise
-    except Exception as error:  # noqa: BLE001 - narrowed by _readable, the rest is re-raised
-        if not _readable(error):
-            raise
+    except _READ_ERRORS as error:
         raise ArrayFileError(f'{path}: not a readable NumPy file (corrupt or truncated): '
                              f'{type(error).__name__}: {str(error)[:200]}') from error
 

@@ -389,8 +389,8 @@ def _checked_size(width: Any, height: Any, source: str) -> Tuple[int, int]:
         value = value.item() if isinstance(value, np.ndarray) and value.size == 1 else value
         if (not _number(value) and not isinstance(value, np.number) or np.iscomplexobj(value)
                 or not (math.isfinite(value) and value >= 1)):
-            raise KeypointError(f"{source}: image {name} must be a positive, finite number of pixels "
-                                f">= 1, got {bounded_repr(value)}")
+            raise KeypointError(f"{source}: image {name} must be a positive, finite number "
+                                f"of pixels >= 1, got {bounded_repr(value)}")
         values.append(int(round(float(value))))
     return values[0], values[1]
 
