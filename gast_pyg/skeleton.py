@@ -430,6 +430,8 @@ class Skeleton:
                     field,
                     f"entry {bounded_repr(pair)} is not a pair; expected a 2-element list",
                 )
+            if all(isinstance(joint, str) and joint in index for joint in pair):
+                return index[pair[0]], index[pair[1]]
             first, second = (lookup(field, joint, f" in {bounded_repr(pair)}") for joint in pair)
             return first, second
 
