@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import re
 import zipfile
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
@@ -24,10 +25,16 @@ from gast_pyg.models.base import LiftingModel
 from gast_pyg.models.gastnet import GASTNet
 from gast_pyg.nn import GlobalGraphAttention, GraphAttentionBlock, LocalAttention, SemGraphConv
 from gast_pyg.skeleton import Skeleton
+from gast_pyg.validation import bounded_repr, check_finite
 
 PathLike = Union[str, os.PathLike]
 FORMAT = 'gast-pyg'
 FORMAT_VERSION = 1
+
+#: Most objects (shared references counted at each occurrence) and deepest nesting
+#: of a checkpoint read; a 243-frame model with its optimizer holds a few thousand.
+MAX_OBJECTS = 1_000_000
+MAX_DEPTH = 100
 
 # Bundled skeleton of each joint count the authors' code supports.
 REFERENCE_SKELETONS = {17: 'h36m', 16: 'h36m_sh', 15: 'humaneva', 19: 'h36m_toes'}
@@ -64,14 +71,38 @@ def read_checkpoint(path: PathLike) -> Any:
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint (starts with {magic!r})")
     try:
         with torch.serialization.safe_globals(_numpy_globals()):
-            return torch.load(path, map_location='cpu', weights_only=True)
+            payload = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as error:
-        reason = str(error).partition('WeightsUnpickler error:')[2].strip().split('\n')[0]
-        raise CheckpointError(f"{path}: refused to load: it needs objects outside the "
-                              f"weights-only allow-list ({reason or error})") from error
+        refused = re.search(r'GLOBAL (\S+)', str(error))
+        what = refused.group(1) if refused else 'an object that is not plain data or tensors'
+        raise CheckpointError(f"{path}: refused to load: it asks for {what}, which a checkpoint "
+                              "of weights never holds (nothing was run)") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint "
-                              f"(truncated or another format): {error}") from error
+                              f"(truncated or another format): {str(error)[:200]}") from error
+    check_structure(payload, str(path))
+    return payload
+
+
+def check_structure(payload: Any, source: str) -> None:
+    """Raise a :class:`CheckpointError` if ``payload`` nests deeper than
+    :data:`MAX_DEPTH` or holds more than :data:`MAX_OBJECTS` objects once shared
+    references are counted each time they occur (what any traversal, a message
+    included, would visit)."""
+    stack = [(payload, 0)]
+    visited = 0
+    while stack:
+        value, depth = stack.pop()
+        visited += 1
+        if visited > MAX_OBJECTS or depth > MAX_DEPTH:
+            reason = (f"more than {MAX_OBJECTS} objects" if visited > MAX_OBJECTS
+                      else f"containers nested more than {MAX_DEPTH} deep")
+            raise CheckpointError(f"{source}: refused: it holds {reason} (shared references "
+                                  "repeating each other?); a checkpoint of weights holds far fewer")
+        if isinstance(value, Mapping):
+            stack.extend((child, depth + 1) for item in value.items() for child in item)
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            stack.extend((child, depth + 1) for child in value)
 
 
 def save_checkpoint(path: PathLike, model: LiftingModel, **extra: Any) -> Path:
@@ -106,7 +137,14 @@ def load_checkpoint(path: PathLike) -> Dict[str, Any]:
 
 
 def _model_from_payload(payload: Mapping[str, Any], source: str) -> LiftingModel:
-    model = build_model(**payload['config'])
+    config = payload['config']
+    if not isinstance(config, Mapping) or not all(isinstance(key, str) for key in config):
+        raise CheckpointError(f"{source}: 'config': expected a dict of model options, "
+                              f"got {bounded_repr(config)}")
+    try:
+        model = build_model(**config)
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{source}: 'config' does not describe a model: {error}") from error
     load_weights(model, payload, source=source)
     return model
 
@@ -164,17 +202,20 @@ def load_weights(model: LiftingModel, checkpoint: Union[PathLike, Mapping[str, A
     saved, current = checkpoint['config'], model.config
     for key in sorted(set(saved) | set(current)):
         if saved.get(key) != current.get(key):
-            raise CheckpointError(f"{source}: saved with {key}={saved.get(key)!r}, "
-                                  f"the model has {key}={current.get(key)!r}")
+            raise CheckpointError(f"{source}: saved with {key}={bounded_repr(saved.get(key))}, "
+                                  f"the model has {key}={bounded_repr(current.get(key))}")
     _load_strict(model, checkpoint['state_dict'], source)
     return model
 
 
 def _load_strict(model: torch.nn.Module, state_dict: Mapping[str, Tensor], source: str) -> None:
+    check_finite(((f"weight {key!r}", value) for key, value in state_dict.items()
+                  if isinstance(value, Tensor)), source, CheckpointError)
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as error:
-        raise CheckpointError(f"{source}: weights do not fit the model: {error}") from error
+        raise CheckpointError(f"{source}: weights do not fit the model: "
+                              f"{str(error)[:500]}") from error
 
 
 # --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import torch
 from gast_pyg.data.windows import flip_average, sequence_inputs
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.skeleton import Skeleton
+from gast_pyg.validation import check_finite, check_real
 
 __all__ = ['model_device_and_dtype', 'lift_sequence']
 
@@ -39,6 +40,7 @@ def lift_sequence(model: LiftingModel, keypoints_2d: np.ndarray,
     subtracted from every joint (inference); without, the raw output is returned (evaluation
     scores it as the reference code does).
     """
+    check_real(keypoints_2d, 'keypoints')
     x = np.asarray(keypoints_2d, dtype=np.float32)
     if model.in_features == 3:
         if scores is None:
@@ -56,6 +58,7 @@ def lift_sequence(model: LiftingModel, keypoints_2d: np.ndarray,
             out = flip_average(model, inputs, skeleton if skeleton is not None else model.skeleton)
         else:
             out = model(inputs)
+    check_finite([('its output', out)], f'{type(model).__name__} ({model.skeleton.name})')
     poses = out[0].float().cpu().numpy()
     if root_relative:
         root = model.skeleton.root

@@ -20,11 +20,16 @@ import yaml
 from torch_geometric.data import Data
 
 from gast_pyg.errors import GastPygError
+from gast_pyg.validation import SAFE_NAME, bounded_repr
 
 __all__ = ["Skeleton", "SkeletonError"]
 
 _ALLOWED_KEYS = ("name", "joints", "parents", "edges", "symmetry", "distal", "root", "description")
 _YAML_SUFFIXES = (".yaml", ".yml")
+#: Largest skeleton file read, in bytes (the bundled ones are under 2 KB).
+MAX_YAML_BYTES = 1 << 20
+#: Most values a skeleton document may hold once its aliases are expanded.
+MAX_YAML_VALUES = 100_000
 
 
 class SkeletonError(GastPygError):
@@ -48,11 +53,20 @@ def _bundled_dir() -> Path:
 
 def _check_joint_names(joints: Any, source: str) -> tuple[str, ...]:
     if not isinstance(joints, Sequence) or isinstance(joints, str) or not joints:
-        _fail(source, "joints", f"got {joints!r}; expected a non-empty list of joint names")
+        _fail(
+            source,
+            "joints",
+            f"got {bounded_repr(joints)}; expected a non-empty list of joint names",
+        )
     seen: set[str] = set()
     for position, joint in enumerate(joints):
-        if not isinstance(joint, str) or not joint:
-            _fail(source, "joints", f"entry {position} is {joint!r}; expected a non-empty string")
+        if not isinstance(joint, str) or not SAFE_NAME.fullmatch(joint):
+            _fail(
+                source,
+                "joints",
+                f"entry {position} is {bounded_repr(joint)}; expected a name of 1 to 64 letters, "
+                "digits and _ . - not starting with . or -",
+            )
         if joint in seen:
             _fail(source, "joints", f"joint {joint!r} is listed twice; expected unique names")
         seen.add(joint)
@@ -66,7 +80,11 @@ def _as_index(value: Any, names: tuple[str, ...], source: str, field: str) -> in
     except TypeError:
         index = -1
     if not 0 <= index < len(names):
-        _fail(source, field, f"got {value!r}; expected a joint index in 0..{len(names) - 1}")
+        _fail(
+            source,
+            field,
+            f"got {bounded_repr(value)}; expected a joint index in 0..{len(names) - 1}",
+        )
     return index
 
 
@@ -75,12 +93,109 @@ def _bone_pairs(parents: Sequence[int]) -> tuple[tuple[int, int], ...]:
     return tuple((i, p) for i, p in enumerate(parents) if p >= 0)
 
 
-def _find_cycle(graph: nx.Graph | nx.DiGraph) -> list[int] | None:
-    """Nodes of one cycle of ``graph`` in traversal order, or ``None`` if it has no cycle."""
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], limit: int) -> int:
+    """Values under ``node`` with every alias expanded, counted up to just above ``limit``
+    (``sizes`` memoises shared nodes, so an alias bomb costs its node count, not its size)."""
+    key = id(node)
+    if key not in sizes:
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        total = 1
+        for child in children:
+            total += _expanded_size(child, sizes, limit)
+            if total > limit:
+                break
+        sizes[key] = total
+    return sizes[key]
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    """``yaml.safe_load(text)``, refusing documents whose aliases expand to more than
+    :data:`MAX_YAML_VALUES` values before anything is built."""
+    loader = yaml.SafeLoader(text)
     try:
-        return [edge[0] for edge in nx.find_cycle(graph)]
-    except nx.NetworkXNoCycle:
-        return None
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        values = _expanded_size(node, {}, MAX_YAML_VALUES)
+        if values > MAX_YAML_VALUES:
+            raise SkeletonError(
+                f"{source}: the document expands to more than {MAX_YAML_VALUES} values "
+                "(aliases repeating aliases?); expected a skeleton description"
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _joint_path(names: Sequence[str], cycle: Sequence[int], separator: str, limit: int = 8) -> str:
+    """The joints of ``cycle`` back to the first, at most ``limit`` of them named."""
+    shown = [names[i] for i in cycle[:limit]]
+    if len(cycle) > limit:
+        return separator.join(shown) + f"{separator}... ({len(cycle)} joints)"
+    return separator.join([*shown, names[cycle[0]]])
+
+
+def _parent_cycle(parents: Sequence[int]) -> list[int] | None:
+    """Joints of one cycle of the child -> parent links (``-1``: none), in link order, or
+    ``None``; linear time: every joint is walked through once."""
+    state = [0] * len(parents)  # 0: not seen, 1: on the current walk, 2: leads to no cycle
+    for start in range(len(parents)):
+        walk = []
+        joint = start
+        while joint >= 0 and state[joint] == 0:
+            state[joint] = 1
+            walk.append(joint)
+            joint = parents[joint]
+        if joint >= 0 and state[joint] == 1:
+            return walk[walk.index(joint):]
+        for visited in walk:
+            state[visited] = 2
+    return None
+
+
+def _bfs_parents(neighbours: Sequence[Sequence[int]], root: int) -> list[int]:
+    """Parent of each joint in a breadth-first search from ``root`` (``-1`` for the root,
+    ``-2`` for joints it does not reach)."""
+    parents = [-2] * len(neighbours)
+    parents[root] = -1
+    queue = [root]
+    for joint in queue:
+        for neighbour in neighbours[joint]:
+            if parents[neighbour] == -2:
+                parents[neighbour] = joint
+                queue.append(neighbour)
+    return parents
+
+
+def _edge_cycle(edges: Sequence[tuple[int, int]], num_joints: int) -> list[int] | None:
+    """Joints of one cycle closed by the undirected ``edges``, in path order, or ``None``;
+    near-linear time (union-find, then one search when an edge closes a cycle)."""
+    neighbours: list[list[int]] = [[] for _ in range(num_joints)]
+    component = list(range(num_joints))
+
+    def find(joint: int) -> int:
+        while component[joint] != joint:
+            component[joint] = component[component[joint]]
+            joint = component[joint]
+        return joint
+
+    for a, b in edges:
+        if find(a) == find(b):
+            parents = _bfs_parents(neighbours, a)
+            path = [b]
+            while path[-1] != a:
+                path.append(parents[path[-1]])
+            return path
+        component[find(a)] = find(b)
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+    return None
 
 
 class Skeleton:
@@ -155,9 +270,9 @@ class Skeleton:
     ) -> None:
         where = source if source is not None else "<Skeleton>"
         if not isinstance(name, str) or not name:
-            _fail(where, "name", f"got {name!r}; expected a non-empty string")
+            _fail(where, "name", f"got {bounded_repr(name)}; expected a non-empty string")
         if description is not None and not isinstance(description, str):
-            _fail(where, "description", f"got {description!r}; expected a string")
+            _fail(where, "description", f"got {bounded_repr(description)}; expected a string")
         names = _check_joint_names(joint_names, where)
         parent_indices = self._check_parents(parents, names, where)
         root = parent_indices.index(-1)
@@ -210,9 +325,9 @@ class Skeleton:
                 "parents",
                 f"joints {', '.join(map(repr, roots))} have parent null; expected exactly one root",
             )
-        cycle = _find_cycle(nx.DiGraph(_bone_pairs(indices)))
+        cycle = _parent_cycle(indices)
         if cycle is not None:
-            path = " -> ".join(names[i] for i in [*cycle, cycle[0]])
+            path = _joint_path(names, cycle, " -> ")
             no_root = "" if roots else "no root (parent null), and "
             _fail(
                 source,
@@ -227,9 +342,14 @@ class Skeleton:
     ) -> tuple[tuple[int, ...], tuple[int, ...]]:
         left: list[int] = []
         right: list[int] = []
+        paired: set[int] = set()
         for pair in pairs:
             if len(pair) != 2:
-                _fail(source, "symmetry", f"got {pair!r}; expected a (left, right) index pair")
+                _fail(
+                    source,
+                    "symmetry",
+                    f"got {bounded_repr(pair)}; expected a (left, right) index pair",
+                )
             a, b = (_as_index(joint, names, source, "symmetry") for joint in pair)
             if a == b:
                 _fail(
@@ -238,13 +358,14 @@ class Skeleton:
                     f"joint {names[a]!r} is paired with itself; expected two different joints",
                 )
             for joint in (a, b):
-                if joint in left or joint in right:
+                if joint in paired:
                     _fail(
                         source,
                         "symmetry",
                         f"joint {names[joint]!r} is in more than one pair; "
                         "expected each joint in at most one pair",
                     )
+            paired.update((a, b))
             left.append(a)
             right.append(b)
         return tuple(left), tuple(right)
@@ -284,7 +405,9 @@ class Skeleton:
             )
         for key in data:
             if key not in _ALLOWED_KEYS:
-                _fail(source, str(key), "unknown key; allowed keys: " + ", ".join(_ALLOWED_KEYS))
+                _fail(
+                    source, str(key)[:64], "unknown key; allowed keys: " + ", ".join(_ALLOWED_KEYS)
+                )
         for key, expected in (("name", "a non-empty string"), ("joints", "a list of joint names")):
             if key not in data:
                 _fail(source, key, f"missing; expected {expected}")
@@ -296,20 +419,27 @@ class Skeleton:
                 _fail(
                     source,
                     field,
-                    f"unknown joint {joint!r}{context}; expected a name listed in `joints`",
+                    f"unknown joint {bounded_repr(joint)}{context}; "
+                    "expected a name listed in `joints`",
                 )
             return index[joint]
 
         def name_list(field: str) -> list[Any]:
             value = data.get(field, [])
             if not isinstance(value, list):
-                _fail(source, field, f"got {value!r}; expected a list")
+                _fail(source, field, f"got {bounded_repr(value)}; expected a list")
             return value
 
         def name_pair(field: str, pair: Any) -> tuple[int, int]:
             if not isinstance(pair, list) or len(pair) != 2:
-                _fail(source, field, f"entry {pair!r} is not a pair; expected a 2-element list")
-            first, second = (lookup(field, joint, f" in {pair!r}") for joint in pair)
+                _fail(
+                    source,
+                    field,
+                    f"entry {bounded_repr(pair)} is not a pair; expected a 2-element list",
+                )
+            if all(isinstance(joint, str) and joint in index for joint in pair):
+                return index[pair[0]], index[pair[1]]
+            first, second = (lookup(field, joint, f" in {bounded_repr(pair)}") for joint in pair)
             return first, second
 
         root = lookup("root", data["root"]) if "root" in data else None
@@ -363,37 +493,37 @@ class Skeleton:
     def _parents_from_edges(
         edges: list[tuple[int, int]], names: tuple[str, ...], root: int, source: str
     ) -> list[int]:
-        graph = nx.Graph()
-        graph.add_nodes_from(range(len(names)))
+        bones: set[tuple[int, int]] = set()
         for a, b in edges:
             if a == b:
                 _fail(source, "edges", f"self-edge on joint {names[a]!r}; expected two joints")
-            if graph.has_edge(a, b):
+            if (a, b) in bones:
                 _fail(
                     source,
                     "edges",
                     f"edge [{names[a]}, {names[b]}] is listed twice; expected unique bones",
                 )
-            graph.add_edge(a, b)
-        cycle = _find_cycle(graph)
+            bones.update(((a, b), (b, a)))
+        cycle = _edge_cycle(edges, len(names))
         if cycle is not None:
-            path = " - ".join(names[i] for i in [*cycle, cycle[0]])
+            path = _joint_path(names, cycle, " - ")
             _fail(
                 source,
                 "edges",
                 f"joint {names[cycle[0]]!r} is on a cycle ({path}); expected a tree",
             )
-        unreached = sorted(set(graph) - nx.node_connected_component(graph, root))
-        if unreached:
+        neighbours: list[list[int]] = [[] for _ in names]
+        for a, b in edges:
+            neighbours[a].append(b)
+            neighbours[b].append(a)
+        parents = _bfs_parents(neighbours, root)
+        if -2 in parents:
             _fail(
                 source,
                 "edges",
-                f"joint {names[unreached[0]]!r} is not connected to the root {names[root]!r}; "
-                "expected a connected tree",
+                f"joint {names[parents.index(-2)]!r} is not connected to the root "
+                f"{names[root]!r}; expected a connected tree",
             )
-        parents = [-1] * len(names)
-        for child, parent in nx.bfs_predecessors(graph, root):
-            parents[child] = parent
         return parents
 
     @classmethod
@@ -401,15 +531,25 @@ class Skeleton:
         """Read and validate a skeleton YAML file (parsed with :func:`yaml.safe_load`).
 
         Raises:
-            SkeletonError: If the file is missing, unreadable, not valid YAML or malformed.
+            SkeletonError: If the file is missing, unreadable, larger than
+                :data:`MAX_YAML_BYTES`, not valid YAML, expands to more than
+                :data:`MAX_YAML_VALUES` values through aliases, or is malformed.
         """
         path = Path(path)
         if not path.exists():
             raise SkeletonError(f"{path}: file not found; expected a skeleton YAML file")
         if not path.is_file():
             raise SkeletonError(f"{path}: not a file; expected a skeleton YAML file")
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise SkeletonError(
+                f"{path}: {size} bytes; expected a skeleton YAML file of at most "
+                f"{MAX_YAML_BYTES} bytes"
+            )
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = _load_yaml(path.read_text(encoding="utf-8"), str(path))
+        except SkeletonError:
+            raise
         except (OSError, UnicodeDecodeError) as error:
             raise SkeletonError(f"{path}: cannot read file: {error}") from error
         except yaml.YAMLError as error:
@@ -417,6 +557,10 @@ class Skeleton:
             at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             problem = getattr(error, "problem", None) or error
             raise SkeletonError(f"{path}: invalid YAML{at}: {problem}") from error
+        except (RecursionError, ValueError) as error:
+            # ValueError: an integer longer than Python converts (sys.get_int_max_str_digits).
+            reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+            raise SkeletonError(f"{path}: invalid YAML: {reason[:200]}") from error
         return cls.from_dict(data, source=str(path))
 
     @classmethod
@@ -442,7 +586,8 @@ class Skeleton:
         available = cls.available()
         if name_or_path not in available:
             raise SkeletonError(
-                f"unknown skeleton {name_or_path!r}; available: {', '.join(available) or 'none'} "
+                f"unknown skeleton {bounded_repr(name_or_path)}; "
+                f"available: {', '.join(available) or 'none'} "
                 "(or pass the path of a .yaml file)"
             )
         return cls.from_yaml(_bundled_dir() / f"{name_or_path}.yaml")
@@ -519,7 +664,9 @@ class Skeleton:
         elif kind == "global":
             pairs = [(i, j) for i in joints for j in joints]
         else:
-            raise ValueError(f"unknown edge kind {kind!r}; expected one of {self.edge_kinds}")
+            raise ValueError(
+                f"unknown edge kind {bounded_repr(kind)}; expected one of {self.edge_kinds}"
+            )
         target_source = torch.tensor(sorted(set(pairs)), dtype=torch.long).reshape(-1, 2)
         return target_source.flip(1).t().contiguous()
 

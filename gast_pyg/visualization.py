@@ -32,6 +32,7 @@ import torch
 from gast_pyg.files import atomic_write, staged_outputs
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.skeleton import Skeleton
+from gast_pyg.validation import safe_filename
 
 __all__ = [
     'require_matplotlib',
@@ -44,7 +45,6 @@ __all__ = [
     'plot_global_attention',
     'plot_adaptive_matrices',
     'attention_figures',
-    'register',
 ]
 
 PathLike = Union[str, os.PathLike]
@@ -416,7 +416,7 @@ def attention_figures(model: LiftingModel, prepared, joint: str, output_dir: Pat
     count = max(1, min(frames, total))
     chosen = np.unique(np.linspace(0, total - 1, num=count).round().astype(int))
     targets = [output_dir / 'fig5_local_attention.png',
-               output_dir / f'fig7_global_attention_{joint}.png',
+               output_dir / f'fig7_global_attention_{safe_filename(joint)}.png',
                output_dir / 'fig8_adaptive_matrices.png']
     if joint not in model.skeleton.joint_names:
         raise ValueError(f"unknown joint {joint!r}; skeleton '{model.skeleton.name}' has "

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from gast_pyg.cli.options import HelpFormatter, add_checkpoint_options, add_keypoint_options
+from gast_pyg.cli.types import positive_float
 from gast_pyg.inference import infer
 from gast_pyg.keypoints import PreparedKeypoints
 
@@ -22,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument('--render', default=None, metavar='OUT.gif|OUT.mp4',
                        help='also write an animation of the 3D skeleton beside the 2D input '
                             '(needs the viz extra; unset: none)')
-    group.add_argument('--fps', type=float, default=25.0, help='animation frame rate')
+    group.add_argument('--fps', type=positive_float, default=25.0, help='animation frame rate')
     group.add_argument('--flip', action='store_true',
                        help='average with the prediction on the mirrored input')
     parser.set_defaults(run=run)

@@ -6,7 +6,8 @@ import argparse
 
 import torch
 
-from gast_pyg.cli.options import HelpFormatter, add_runtime_options, positive_int
+from gast_pyg.cli.options import HelpFormatter, add_runtime_options
+from gast_pyg.cli.types import non_negative_int, positive_int
 from gast_pyg.inference import load_model
 from gast_pyg.models.builder import FILTER_WIDTHS, build_model
 from gast_pyg.streaming import measure_latency
@@ -28,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help='width of the random-weight model')
     group = parser.add_argument_group('measurement')
     group.add_argument('--frames', type=positive_int, default=200, help='frames measured')
-    group.add_argument('--warmup', type=int, default=20, help='frames pushed before measuring')
+    group.add_argument('--warmup', type=non_negative_int, default=20, help='frames pushed before measuring')
     add_runtime_options(parser, threads=1, device=False, progress=False)
     parser.set_defaults(run=run)
 

@@ -12,6 +12,13 @@ import argparse
 from collections.abc import Sequence
 from typing import Optional
 
+from gast_pyg.cli.types import (
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    probability,
+)
 from gast_pyg.configs import available as available_configs
 from gast_pyg.configs import config_path, load_run_config
 from gast_pyg.data.noise import NOISE_OUTLIER_RATE, NOISE_OUTLIER_SCALE
@@ -39,20 +46,6 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 # Value types ----------------------------------------------------------------------------------
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'expected a positive integer, got {text}')
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f'expected a number >= 0, got {text}')
-    return value
-
 
 def subjects(text: str) -> list[str]:
     names = [name.strip() for name in text.split(',') if name.strip()]
@@ -91,16 +84,16 @@ def add_keypoint_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument('--layout', default='coco',
                        help="joint layout of the keypoints: coco (converted to the model's "
                             "skeleton, h36m or humaneva) or the model skeleton's name")
-    group.add_argument('--width', type=float, default=None,
+    group.add_argument('--width', type=positive_float, default=None,
                        help='image width in pixels (unset: from the file, else estimated)')
-    group.add_argument('--height', type=float, default=None,
+    group.add_argument('--height', type=positive_float, default=None,
                        help='image height in pixels (unset: from the file, else estimated)')
-    group.add_argument('--score-threshold', type=float, default=0.3,
+    group.add_argument('--score-threshold', type=probability, default=0.3,
                        help='points scored below this are interpolated')
-    group.add_argument('--max-missing', type=float, default=0.5,
+    group.add_argument('--max-missing', type=probability, default=0.5,
                        help='refuse when a joint is missing in more than this fraction of the '
                             'frames')
-    group.add_argument('--max-gap', type=int, default=None,
+    group.add_argument('--max-gap', type=non_negative_int, default=None,
                        help='refuse when a joint is missing in more consecutive frames (unset: '
                             'no limit)')
 
@@ -157,7 +150,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument('--channels', type=positive_int, default=None,
                        help='width (unset: h36m 128 for gast, 1024 for tcn; synthetic 32 / 256)')
     group.add_argument('--causal', action='store_true', help='causal (real-time) model')
-    group.add_argument('--dropout', type=float, default=None,
+    group.add_argument('--dropout', type=probability, default=None,
                        help='dropout (unset: h36m 0.05 gast, 0.25 tcn; humaneva 0.5)')
     group.add_argument('--skeleton', default=None,
                        help='bundled skeleton name or YAML path (unset: by dataset)')

@@ -20,6 +20,7 @@ from gast_pyg.cli.options import (
     add_runtime_options,
     positive_int,
 )
+from gast_pyg.cli.types import non_negative_int, positive_float
 from gast_pyg.cli.report import evaluate_and_report
 from gast_pyg.configs import dump_run_config
 from gast_pyg.files import check_output_targets, write_bytes
@@ -39,13 +40,13 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     add_data_options(parser, training=True)
     add_model_options(parser)
     group = parser.add_argument_group('training')
-    group.add_argument('--epochs', type=int, default=None,
+    group.add_argument('--epochs', type=non_negative_int, default=None,
                        help='(unset: by dataset, h36m 60, humaneva 200)')
     group.add_argument('--batch-size', type=positive_int, default=None,
                        help='windows per step over all processes (unset: h36m 128, humaneva 32)')
-    group.add_argument('--lr', type=float, default=None,
+    group.add_argument('--lr', type=positive_float, default=None,
                        help='Amsgrad learning rate (unset: 1e-3)')
-    group.add_argument('--lr-decay', type=float, default=None,
+    group.add_argument('--lr-decay', type=positive_float, default=None,
                        help='learning rate factor per epoch (unset: h36m 0.95, humaneva 0.98)')
     group.add_argument('--flip-augment', action=argparse.BooleanOptionalAction, default=True,
                        help='mirror half of the training windows')

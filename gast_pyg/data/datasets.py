@@ -7,9 +7,7 @@ camera. The file formats are described in ``DESIGN.md``, section 5.
 from __future__ import annotations
 
 import os
-import pickle
 import zipfile
-import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +21,9 @@ from gast_pyg.data.cameras import (
     world_to_camera,
 )
 from gast_pyg.errors import GastPygError
+from gast_pyg.data.safe_pickle import ArrayFileError, load_npz
 from gast_pyg.skeleton import Skeleton
+from gast_pyg.validation import check_real
 
 __all__ = [
     'DataError',
@@ -63,27 +63,21 @@ def _where(path: PathLike | None, subject: str, action: str, camera: int | None 
 
 
 def _read_entries(path: PathLike, key: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Unpickle entry ``key`` (required) and the present ``optional`` entries of an ``.npz``."""
+    """Entry ``key`` (required) and the present ``optional`` entries of an ``.npz``, object arrays
+    unpickled by :func:`~gast_pyg.data.safe_pickle.load_npz` (plain data only)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f'{path}: file not found; expected a VideoPose3D .npz file')
     if not zipfile.is_zipfile(path):
         raise DataError(f'{path}: not an .npz (zip) archive, or truncated')
     try:
-        with np.load(path, allow_pickle=True) as archive:
-            if key not in archive.files:
-                raise DataError(
-                    f'{path}: no entry {key!r}; expected a VideoPose3D file with {key!r}, '
-                    f'got entries {sorted(archive.files)}'
-                )
-            entries = {name: archive[name] for name in (key, *optional) if name in archive.files}
-    except DataError:
-        raise
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error,
-            pickle.UnpicklingError) as error:
-        raise DataError(
-            f'{path}: cannot read the archive (corrupt or truncated): {error}'
-        ) from error
+        archive = load_npz(path)
+    except ArrayFileError as error:
+        raise DataError(str(error)) from error
+    if key not in archive:
+        raise DataError(f'{path}: no entry {key!r}; expected a VideoPose3D file with {key!r}, '
+                        f'got entries {sorted(archive)}')
+    entries = {name: archive[name] for name in (key, *optional) if name in archive}
     return {
         name: entry.item() if entry.dtype == object and entry.ndim == 0 else entry
         for name, entry in entries.items()
@@ -105,6 +99,7 @@ def _check_array(
     value: Any, where: str, dims: tuple[int, ...], joints: tuple[int, ...] | None
 ) -> np.ndarray:
     """``value`` as a finite float32 array ``(T, J, D)`` with ``T >= 1`` and ``D in dims``."""
+    check_real(value, where, DataError)
     try:
         array = np.asarray(value, dtype=np.float32)
     except (TypeError, ValueError) as error:
@@ -134,13 +129,14 @@ def load_positions_3d(
 
     Returns ``{subject: {action: float32 (T, J, 3)}}`` with ``J = skeleton.num_joints``. Files
     holding the 32 raw Human3.6M joints are reduced to :data:`H36M_KEPT_JOINTS` when the skeleton
-    has 17 joints; files already holding ``J`` joints are kept as they are. The file is unpickled
-    (``allow_pickle=True``): load only files you trust.
+    has 17 joints; files already holding ``J`` joints are kept as they are. The file's pickles
+    may hold only plain data and arrays (:mod:`gast_pyg.data.safe_pickle`); nothing in it is run.
 
     Raises:
         DataError: If the file is missing, not an npz archive, truncated or lacks
             ``positions_3d``; or if a sequence has the wrong rank, last dimension or joint count,
-            no frames, or non-finite values (the first bad frame is named).
+            no frames, or non-finite values (the first bad frame is named); or if a pickle in it
+            asks for anything but plain data.
     """
     skeleton = Skeleton.load(skeleton)
     num_joints = skeleton.num_joints
@@ -167,7 +163,7 @@ def load_positions_2d(
 
     Returns ``(positions_2d, metadata)``: ``{subject: {action: [camera0 float32 (T, J, 2|3),
     ...]}}`` (a third channel holds detection scores) and the ``metadata`` dict (``{}`` if the
-    file has none). The file is unpickled: load only files you trust.
+    file has none). As for :func:`load_positions_3d`, nothing in the file is run.
 
     Raises:
         DataError: If the file is missing, not an npz archive, truncated or lacks

@@ -26,7 +26,6 @@ import json
 import math
 import os
 import warnings
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence, Tuple, Union
@@ -35,7 +34,9 @@ import numpy as np
 
 from gast_pyg.data.cameras import normalize_screen_coordinates
 from gast_pyg.errors import GastPygError
+from gast_pyg.data.safe_pickle import ArrayFileError, load_npy, load_npz
 from gast_pyg.skeleton import Skeleton
+from gast_pyg.validation import bounded_repr, check_real
 
 __all__ = [
     'KeypointError',
@@ -115,6 +116,14 @@ COCO_TO_HUMANEVA = (
 # Common video frame sizes, smallest first, tried when the image size has to be estimated.
 _STANDARD_SIZES = ((640, 360), (640, 480), (854, 480), (960, 540), (1024, 576), (1280, 720),
                    (1920, 1080), (2560, 1440), (3840, 2160))
+
+
+#: The largest video frame number a keypoint file may give (about 46 hours at 60 fps).
+MAX_FRAME_INDEX = 10_000_000
+# Frames without a person a JSON file may imply, per frame it lists (beyond a fixed allowance):
+# a file cannot make the reader allocate much more than its own content.
+_MAX_IMPLIED_FRAMES = 10
+_IMPLIED_FRAMES_ALLOWANCE = 1000
 
 
 class KeypointError(GastPygError):
@@ -257,6 +266,9 @@ def _read_json(path: Path, layout: str) -> KeypointSequence:
                             f"{error.colno}: {error.msg}") from error
     except UnicodeDecodeError as error:
         raise KeypointError(f"{path}: not a UTF-8 text (JSON) file: {error}") from error
+    except RecursionError as error:
+        raise KeypointError(f"{path}: the JSON is nested too deeply; expected frames of "
+                            f"people of keypoints") from error
     frames = content.get('data') if isinstance(content, dict) else content
     if not isinstance(frames, list):
         raise KeypointError(f"{path}: expected a JSON object with a 'data' list of frames "
@@ -271,9 +283,10 @@ def _read_json(path: Path, layout: str) -> KeypointSequence:
             raise KeypointError(f"{where}: expected an object with 'frame_index' and 'skeleton', "
                                 f"got {type(frame).__name__}")
         index = frame.get('frame_index', i)
-        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
-            raise KeypointError(f"{where}.frame_index: expected a non-negative integer, "
-                                f"got {index!r}")
+        if (not isinstance(index, int) or isinstance(index, bool)
+                or not 0 <= index <= MAX_FRAME_INDEX):
+            raise KeypointError(f"{where}.frame_index: expected an integer in 0.."
+                                f"{MAX_FRAME_INDEX}, got {bounded_repr(index)}")
         skeleton = frame.get('skeleton', [])
         if not isinstance(skeleton, list):
             raise KeypointError(f"{where}.skeleton: expected a list of people, "
@@ -290,6 +303,11 @@ def _read_json(path: Path, layout: str) -> KeypointSequence:
     if repeated.size:
         raise KeypointError(f"{path}: frame_index {int(repeated[0])} appears more than once")
     first, last = int(sorted_indices[0]), int(sorted_indices[-1])
+    if last - first + 1 > _MAX_IMPLIED_FRAMES * len(frames) + _IMPLIED_FRAMES_ALLOWANCE:
+        raise KeypointError(f"{path}: frame_index runs from {first} to {last} for only "
+                            f"{len(frames)} frames listed; expected at most "
+                            f"{_MAX_IMPLIED_FRAMES * len(frames) + _IMPLIED_FRAMES_ALLOWANCE} "
+                            f"frames in between (a forged or corrupt frame_index?)")
     frame_indices = np.arange(first, last + 1, dtype=np.int64)
     xy = np.full((len(frame_indices), joints, 2), np.nan)
     scores = np.zeros((len(frame_indices), joints))
@@ -307,24 +325,22 @@ def _read_array(path: Path, layout: str) -> KeypointSequence:
     joints, what = _expected_joints(layout)
     extra = {}
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if isinstance(loaded, np.lib.npyio.NpzFile):
-            with loaded:
-                names = list(loaded.files)
-                key = next((k for k in ('keypoints', 'positions_2d', 'keypoints_2d') if k in names),
-                           names[0] if len(names) == 1 else None)
-                if key is None:
-                    raise KeypointError(f"{path}: no 'keypoints' array among {names}")
-                array = loaded[key]
-                extra = {k: loaded[k] for k in ('scores', 'frame_indices', 'width', 'height')
-                         if k in names}
+        if path.suffix.lower() == '.npz':
+            archive = load_npz(path)
+            names = list(archive)
+            key = next((k for k in ('keypoints', 'positions_2d', 'keypoints_2d') if k in names),
+                       names[0] if len(names) == 1 else None)
+            if key is None:
+                raise KeypointError(f"{path}: no 'keypoints' array among {names}")
+            array = archive[key]
+            extra = {k: archive[k] for k in ('scores', 'frame_indices', 'width', 'height')
+                     if k in names}
         else:
-            array = loaded
-    except KeypointError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        raise KeypointError(f"{path}: not a readable NumPy {path.suffix} file: {error}") from error
+            array = load_npy(path)
+    except ArrayFileError as error:
+        raise KeypointError(str(error)) from error
 
+    check_real(array, str(path), KeypointError)
     if not np.issubdtype(array.dtype, np.number) or array.ndim != 3 or array.shape[2] not in (2, 3):
         raise KeypointError(f"{path}: expected a numeric array (frames, {joints}, 2 or 3), got "
                             f"{array.dtype} {tuple(array.shape)}")
@@ -348,8 +364,10 @@ def _read_array(path: Path, layout: str) -> KeypointSequence:
     if 'frame_indices' in extra:
         frame_indices = np.asarray(extra['frame_indices'])
         if (frame_indices.shape != (frames,) or not np.issubdtype(frame_indices.dtype, np.integer)
-                or np.any(np.diff(frame_indices) <= 0)):
-            raise KeypointError(f"{path}: 'frame_indices' must be {frames} increasing integers")
+                or np.any(np.diff(frame_indices) <= 0) or frame_indices[0] < 0
+                or frame_indices[-1] > MAX_FRAME_INDEX):
+            raise KeypointError(f"{path}: 'frame_indices' must be {frames} increasing integers "
+                                f"in 0..{MAX_FRAME_INDEX}")
         frame_indices = frame_indices.astype(np.int64)
     image_size = None
     if 'width' in extra or 'height' in extra:
@@ -370,8 +388,10 @@ def _checked_size(width: Any, height: Any, source: str) -> Tuple[int, int]:
     values = []
     for name, value in (('width', width), ('height', height)):
         value = value.item() if isinstance(value, np.ndarray) and value.size == 1 else value
-        if not _number(value) and not isinstance(value, np.number) or not value > 0:
-            raise KeypointError(f"{source}: image {name} must be a positive number, got {value!r}")
+        if (not _number(value) and not isinstance(value, np.number) or np.iscomplexobj(value)
+                or not (math.isfinite(value) and value >= 1)):
+            raise KeypointError(f"{source}: image {name} must be a positive, finite number "
+                                f"of pixels >= 1, got {bounded_repr(value)}")
         values.append(int(round(float(value))))
     return values[0], values[1]
 

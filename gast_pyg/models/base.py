@@ -2,11 +2,14 @@
 receptive field, chunked whole-sequence inference, checkpoints."""
 from __future__ import annotations
 
-from typing import Any, Dict, Sequence
+import math
+import operator
+from typing import Any, Dict, Mapping, Sequence
 
 from torch import Tensor, nn
 
 from gast_pyg.skeleton import Skeleton
+from gast_pyg.validation import bounded_repr, check_real
 
 
 def receptive_field(filter_widths: Sequence[int]) -> int:
@@ -17,6 +20,24 @@ def receptive_field(filter_widths: Sequence[int]) -> int:
         frames += (width - 1) * dilation
         dilation *= width
     return frames
+
+
+def check_options(owner: str, flags: Mapping[str, Any] = {}, counts: Mapping[str, Any] = {},
+                  fractions: Mapping[str, Any] = {}) -> None:
+    """Raise one :class:`ValueError` naming ``owner`` and the first option of the wrong type:
+    ``flags`` must be ``True``/``False``, ``counts`` integers ``>= 1``, ``fractions`` real
+    numbers in ``[0, 1)`` (a checkpoint's config is checked as strictly as the API)."""
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise ValueError(f"{owner}: {name} must be True or False, got {bounded_repr(value)}")
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{owner}: {name} must be an integer >= 1, got {bounded_repr(value)}")
+    for name, value in fractions.items():
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or not (math.isfinite(value) and 0 <= value < 1)):
+            raise ValueError(f"{owner}: {name} must be a number in [0, 1), "
+                             f"got {bounded_repr(value)}")
 
 
 class LiftingModel(nn.Module):
@@ -43,9 +64,17 @@ class LiftingModel(nn.Module):
     def __init__(self, skeleton: Skeleton, filter_widths: Sequence[int], causal: bool,
                  dropout: float, in_features: int):
         super().__init__()
-        filter_widths = [int(w) for w in filter_widths]
-        if not filter_widths or any(w < 1 or w % 2 == 0 for w in filter_widths):
-            raise ValueError(f"filter_widths must be odd positive integers, got {filter_widths}")
+        owner = type(self).__name__
+        check_options(owner, flags={'causal': causal}, counts={'in_features': in_features},
+                      fractions={'dropout': dropout})
+        try:
+            widths = [operator.index(w) for w in filter_widths]
+        except TypeError:
+            widths = []
+        if not widths or any(w < 1 or w % 2 == 0 for w in widths):
+            raise ValueError(f"{owner}: filter_widths must be odd positive integers, "
+                             f"got {bounded_repr(filter_widths)}")
+        filter_widths = widths
         self.skeleton = skeleton
         self.filter_widths = filter_widths
         self.causal = causal
@@ -68,8 +97,9 @@ class LiftingModel(nn.Module):
     def check_input(self, x: Tensor) -> None:
         """Raise one :class:`ValueError` naming the expected and the received
         shape unless ``x`` is ``(batch, frames >= receptive_field, joints,
-        in_features)``."""
+        in_features)`` of real numbers."""
         expected = f"(batch, frames >= {self.receptive_field}, {self.num_joints}, {self.in_features})"
+        check_real(x, f"{self.__class__.__name__} input")
         if (x.dim() != 4 or x.size(2) != self.num_joints or x.size(3) != self.in_features
                 or x.size(1) < self.receptive_field):
             raise ValueError(f"{self.__class__.__name__} ({self.skeleton.name}, receptive field "

@@ -6,7 +6,7 @@ from typing import Any, Dict, Sequence
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gast_pyg.models.base import LiftingModel
+from gast_pyg.models.base import LiftingModel, check_options
 from gast_pyg.models.temporal import TemporalBlock, TemporalConv
 from gast_pyg.nn import ChannelsLastBatchNorm, GraphAttentionBlock, Pointwise
 from gast_pyg.skeleton import Skeleton
@@ -58,6 +58,10 @@ class GASTNet(LiftingModel):
         in_features: int = 2,
     ):
         super().__init__(skeleton, filter_widths, causal, dropout, in_features)
+        check_options('GASTNet', counts={'channels': channels, 'heads': heads},
+                      flags=dict(local_connection=local_connection, local_symmetry=local_symmetry,
+                                 global_attention=global_attention,
+                                 adaptive_matrix=adaptive_matrix))
         filter_widths = self.filter_widths
         self.channels = channels
         self.heads = heads

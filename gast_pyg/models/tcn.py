@@ -6,7 +6,7 @@ from typing import Any, Dict, Sequence
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gast_pyg.models.base import LiftingModel
+from gast_pyg.models.base import LiftingModel, check_options
 from gast_pyg.models.temporal import TemporalBlock, TemporalConv
 from gast_pyg.nn import ChannelsLastBatchNorm, Pointwise
 from gast_pyg.skeleton import Skeleton
@@ -35,6 +35,7 @@ class TemporalConvNet(LiftingModel):
         in_features: int = 2,
     ):
         super().__init__(skeleton, filter_widths, causal, dropout, in_features)
+        check_options('TemporalConvNet', counts={'channels': channels})
         self.channels = channels
         inputs = self.num_joints * in_features
         self.expand = TemporalConv(inputs, channels, self.filter_widths[0])
