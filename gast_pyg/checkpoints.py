@@ -38,8 +38,8 @@ class CheckpointError(ValueError):
 
 
 def _numpy_globals() -> list:
-    from numpy.random import _pickle
-    reconstruct = np._core.multiarray._reconstruct
+    from numpy._core.multiarray import _reconstruct as reconstruct  # attribute access needs
+    from numpy.random import _pickle                                 # the import on NumPy 1.26
     return [
         np.ndarray, np.dtype, type(np.dtype(np.uint32)), np.random.RandomState, np.random.MT19937,
         (reconstruct, 'numpy.core.multiarray._reconstruct'),
