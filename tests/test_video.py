@@ -156,3 +156,18 @@ def test_command_prints_stages_and_quality(run, apart, checkpoint, tmp_path, cap
     assert '1 track(s) over 87 frames of 1920x1080 at 30 fps' in printed
     assert 'track 0: 87 frames detected; bone length CV mean' in printed
     assert 'read keypoints' in printed and 'frames/s end to end' in printed
+
+
+def test_toe_skeleton_from_blazepose_feet(run, apart, tmp_path):
+    toes = save_checkpoint(tmp_path / 'toes.pt',
+                           build_model('h36m_toes', receptive_field=27, channels=8).eval())
+    result = video_to_3d(apart, toes, tmp_path / 't.npz', keypoints=run[0] / 'apart.json',
+                         progress=False)
+    lifted = result['lifted']
+    assert lifted.poses_3d.shape == (1, 87, 19, 3)
+    toe = lifted.skeleton.joint_names.index('left_toe')
+    detections = read_detections(run[0] / 'apart.json')
+    foot = BLAZEPOSE_33.joint_names.index('left_foot_index')
+    seen = detections.points[:, foot, 2] >= 0.3
+    np.testing.assert_allclose(lifted.keypoints_2d[0, seen, toe],
+                               detections.points[seen, foot, :2], atol=0.01)
