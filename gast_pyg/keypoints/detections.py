@@ -166,10 +166,12 @@ def instance_points(values: Any, where: str, scores: Any = None) -> np.ndarray:
 
 def build_detections(rows: Sequence[Tuple[int, np.ndarray, Optional[int]]],
                      layouts: Sequence[JointLayout], source: str, num_frames: Optional[int] = None,
-                     image_size: Optional[Tuple[int, int]] = None) -> Detections:
+                     image_size: Optional[Tuple[int, int]] = None,
+                     first_frame: int = 0) -> Detections:
     """:class:`Detections` from ``(frame, points (K, 3), track_id or None)`` rows; the layout is
     the one of ``layouts`` with ``K`` joints. Every row must have the same ``K``, and track ids
-    are kept only when every row has one. Frames run from 0 to the last (or ``num_frames``)."""
+    are kept only when every row has one. The video's frames run from ``first_frame`` to the
+    last row's frame (at least ``num_frames`` of them)."""
     by_count = {layout.num_joints: layout for layout in layouts}
     known = ', '.join(f'{n} ({layout.name})' for n, layout in by_count.items())
     if not rows and num_frames is None:
@@ -185,14 +187,15 @@ def build_detections(rows: Sequence[Tuple[int, np.ndarray, Optional[int]]],
         raise KeypointError(f"{source}: people with {counts[0]} keypoints; expected {known}")
     layout = by_count[counts[0]] if counts else layouts[0]
     frames = np.array([frame for frame, _, _ in rows], dtype=np.int64)
-    if frames.size and frames.min() < 0:
-        raise KeypointError(f"{source}: negative frame number {int(frames.min())}")
+    if frames.size and frames.min() < first_frame:
+        raise KeypointError(f"{source}: frame number {int(frames.min())} is before the first "
+                            f"frame {first_frame}")
     points = (np.stack([p for _, p, _ in rows]) if rows
               else np.zeros((0, layout.num_joints, 3)))
     ids = [track for _, _, track in rows]
     track_ids = (np.array(ids, dtype=np.int64) if ids and all(t is not None for t in ids)
                  else None)
-    total = int(frames.max()) + 1 if frames.size else 0
-    total = max(total, num_frames or 0)
-    return Detections(frames, points, track_ids, np.arange(total, dtype=np.int64), layout,
-                      image_size, source)
+    end = max(int(frames.max()) + 1 if frames.size else first_frame,
+              first_frame + (num_frames or 0))
+    return Detections(frames, points, track_ids, np.arange(first_frame, end, dtype=np.int64),
+                      layout, image_size, source)

@@ -85,15 +85,12 @@ def _read_gast(path: Path, content: Any) -> Detections:
                 score = [s[0] if isinstance(s, list) and len(s) == 1 else s for s in score]
             rows.append((index, instance_points(person['pose'], f"{where}.skeleton[{k}].pose",
                                                 score), None))
-    first = min(row[0] for row in rows) if rows else 0
+    first = min(frame.get('frame_index', i) for i, frame in enumerate(frames))
     image_size = None
     if isinstance(content, dict) and 'width' in content and 'height' in content:
         image_size = (int(content['width']), int(content['height']))
-    detections = build_detections([(f - first, p, t) for f, p, t in rows], (COCO_LAYOUT,),
-                                  str(path), image_size=image_size)
-    detections.frame_indices = detections.frame_indices + first
-    detections.frames = detections.frames + first
-    return detections
+    return build_detections(rows, (COCO_LAYOUT,), str(path), num_frames=len(frames),
+                            image_size=image_size, first_frame=first)
 
 
 def _read_array(path: Path) -> Detections:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -20,7 +20,7 @@ from scipy.optimize import linear_sum_assignment
 from gast_pyg.keypoints import KeypointError
 from gast_pyg.keypoints.detections import Detections, JointLayout
 
-__all__ = ['PersonTracks', 'track_people', 'build_tracks', 'keypoint_boxes']
+__all__ = ['PersonChoice', 'PersonTracks', 'track_people', 'build_tracks', 'keypoint_boxes']
 
 #: ``--person``: a track id, every track, or per frame the person with the highest mean score.
 PersonChoice = Union[int, str]
@@ -63,13 +63,16 @@ def keypoint_boxes(points: np.ndarray) -> np.ndarray:
         return np.concatenate([np.nanmin(xy, axis=-2), np.nanmax(xy, axis=-2)], axis=-1)
 
 
+def _area(boxes: np.ndarray) -> np.ndarray:
+    return np.clip(boxes[..., 2:] - boxes[..., :2], 0, None).prod(-1)
+
+
 def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``(M, N)`` IoU of boxes ``(M, 4)`` and ``(N, 4)``."""
     low = np.maximum(a[:, None, :2], b[None, :, :2])
     high = np.minimum(a[:, None, 2:], b[None, :, 2:])
     inter = np.clip(high - low, 0, None).prod(-1)
-    area = lambda box: np.clip(box[:, 2:] - box[:, :2], 0, None).prod(-1)  # noqa: E731
-    union = area(a)[:, None] + area(b)[None, :] - inter
+    union = _area(a)[:, None] + _area(b)[None, :] - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 

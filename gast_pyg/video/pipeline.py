@@ -29,11 +29,11 @@ The ``.npz`` (P tracks, T video frames, J joints of the model's skeleton):
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
@@ -58,7 +58,7 @@ __all__ = ['LiftedTracks', 'detect_video', 'write_detections', 'lift_tracks', 'w
 PathLike = Union[str, os.PathLike]
 
 
-@dataclass
+@dataclasses.dataclass
 class LiftedTracks:
     """3D poses of several tracks; the arrays as stored in the ``.npz`` (module docstring)."""
 
@@ -72,7 +72,7 @@ class LiftedTracks:
     frame_indices: np.ndarray
     image_size: Tuple[int, int]
     skeleton: Skeleton
-    quality: List[Dict[str, np.ndarray]] = field(default_factory=list)
+    quality: List[Dict[str, np.ndarray]] = dataclasses.field(default_factory=list)
 
 
 def detect_video(video: PathLike, detector: Optional[KeypointDetector] = None,
@@ -87,11 +87,10 @@ def detect_video(video: PathLike, detector: Optional[KeypointDetector] = None,
                           unit='frame', disable=not progress):
             rows.extend((count, person, None) for person in detector.detect(frame))
             count += 1
-    detections = build_detections(rows, (detector.layout,), str(video), num_frames=count,
-                                  image_size=(info.width, info.height))
     if not rows:
         raise KeypointError(f"{video}: no person detected in any of the {count} frames")
-    return detections, info
+    return build_detections(rows, (detector.layout,), str(video), num_frames=count,
+                            image_size=(info.width, info.height)), info
 
 
 def write_detections(path: PathLike, detections: Detections, fps: Optional[float] = None) -> None:
@@ -269,8 +268,8 @@ def video_to_3d(video: PathLike, checkpoint: PathLike, output: PathLike, *,
         seconds['decode+detect'] = time.perf_counter() - start - sum(seconds.values())
     else:
         info = probe_video(video)
-        detections = read_detections(keypoints, keypoints_format)
-        detections.image_size = (info.width, info.height)
+        detections = dataclasses.replace(read_detections(keypoints, keypoints_format),
+                                         image_size=(info.width, info.height))
         seconds['read keypoints'] = time.perf_counter() - start - sum(seconds.values())
     tracks = build_tracks(detections, person, max_gap)
     lifted = lift_tracks(tracks, model, score_threshold=score_threshold, max_missing=max_missing,
