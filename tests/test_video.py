@@ -19,7 +19,7 @@ av = pytest.importorskip('av')
 pytest.importorskip('mediapipe')
 pytest.importorskip('cv2')
 
-from gast_pyg.video.pipeline import video_to_3d  # noqa: E402
+from gast_pyg.video.pipeline import quality_summary, video_to_3d  # noqa: E402
 
 
 @pytest.fixture(scope='module')
@@ -171,3 +171,25 @@ def test_toe_skeleton_from_blazepose_feet(run, apart, tmp_path):
     seen = detections.points[:, foot, 2] >= 0.3
     np.testing.assert_allclose(lifted.keypoints_2d[0, seen, toe],
                                detections.points[seen, foot, :2], atol=0.01)
+
+
+def test_every_track_is_lifted_and_rendered(run, apart, checkpoint, tmp_path):
+    """Two people with MMPose track ids (the detected one and a copy 300 px to the right)."""
+    detections = read_detections(run[0] / 'apart.json')
+    frames = []
+    for frame in range(87):
+        rows = detections.points[detections.frames == frame]
+        frames.append({'frame_id': frame, 'instances': [
+            {'keypoints': (p[:, :2] + [shift, 0]).tolist(), 'keypoint_scores': p[:, 2].tolist(),
+             'track_id': track} for p in rows for track, shift in ((3, 0), (8, 300))]})
+    two = tmp_path / 'two.json'
+    two.write_text(json.dumps({'instance_info': frames}))
+    result = video_to_3d(apart, checkpoint, tmp_path / 'two.npz', keypoints=two,
+                         render=tmp_path / 'two.mp4', progress=False)
+    lifted = result['lifted']
+    np.testing.assert_array_equal(lifted.track_ids, [3, 8])
+    np.testing.assert_allclose(lifted.keypoints_2d[1, :, :, 0] - lifted.keypoints_2d[0, :, :, 0],
+                               300, atol=0.05)
+    with av.open(str(tmp_path / 'two.mp4')) as container:
+        assert container.streams.video[0].width == 960 + 2 * 540
+    assert 'track 8: 87 frames detected' in quality_summary(lifted)

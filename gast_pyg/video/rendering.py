@@ -2,8 +2,8 @@
 one 3D panel per track, H.264 at the video's frame rate, written with PyAV (its wheels bundle
 FFmpeg with libx264; no system ffmpeg needed).
 
-Colours: left joints and bones blue, right red, the others grey; a track's id is written at its
-head in the frame and above its 3D panel. The 3D panels show the root-relative poses from a
+Colours: left joints and bones blue, right red, the others grey; a track's id is written above
+the top-left corner of its 2D skeleton and at the top of its 3D panel. The 3D panels show the root-relative poses from a
 viewpoint turned 30 degrees about the vertical and 15 degrees down, on one scale for the whole
 clip. Frames where a track is absent leave its panel empty.
 """
