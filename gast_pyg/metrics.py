@@ -4,13 +4,23 @@ Every function takes a prediction and a target of the same shape ``(..., joints,
 of leading dimensions; :func:`mpjve` reads the frame axis at ``-3``) and returns a 0-dim tensor,
 the mean over all joints and leading dimensions, in the units of the inputs (metres in this
 package; multiply by 1000 for the millimetres of published tables).
+
+Without ground truth (in-the-wild video), :func:`pose_quality` measures how plausible lifted
+poses ``(frames, joints, 3)`` are: bone length variation over time, left/right asymmetry, jitter
+(mean joint acceleration) and the share of interpolated input.
 """
 from __future__ import annotations
 
+from typing import Dict
+
+import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ['mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve']
+from gast_pyg.skeleton import Skeleton
+
+__all__ = ['mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve', 'bone_lengths', 'bone_length_cv',
+           'limb_asymmetry', 'mean_joint_acceleration', 'pose_quality']
 
 
 def _check_shapes(pred: Tensor, target: Tensor, min_dim: int = 2) -> None:
@@ -86,3 +96,51 @@ def mpjve(pred: Tensor, target: Tensor) -> Tensor:
     if pred.shape[-3] < 2:
         raise ValueError(f'expected at least 2 frames on axis -3, got shape {tuple(pred.shape)}')
     return mpjpe(torch.diff(pred, dim=-3), torch.diff(target, dim=-3))
+
+
+# --------------------------------------------------------------------------
+# Plausibility without ground truth (in-the-wild results): NumPy, NaN frames ignored.
+
+
+def bone_lengths(poses: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """``(T, J - 1)`` length of each bone (joint to its parent, in joint order without the
+    root) of poses ``(T, J, 3)``."""
+    joints = [j for j, p in enumerate(skeleton.parents) if p >= 0]
+    parents = [skeleton.parents[j] for j in joints]
+    return np.linalg.norm(poses[:, joints] - poses[:, parents], axis=-1)
+
+
+def bone_length_cv(poses: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """``(J - 1,)`` coefficient of variation (std / mean over the frames) of each bone's length;
+    a rigid skeleton gives 0."""
+    lengths = bone_lengths(poses, skeleton)
+    return np.nanstd(lengths, axis=0) / np.maximum(np.nanmean(lengths, axis=0), 1e-12)
+
+
+def limb_asymmetry(poses: np.ndarray, skeleton: Skeleton) -> np.ndarray:
+    """``(S,)`` per left/right joint pair of the skeleton (roots excluded), the relative
+    difference ``|L - R| / mean(L, R)`` of the mean lengths of the bones ending at them."""
+    mean = np.nanmean(bone_lengths(poses, skeleton), axis=0)
+    bone_of = {j: b for b, j in enumerate(j for j, p in enumerate(skeleton.parents) if p >= 0)}
+    left, right = zip(*[(bone_of[l], bone_of[r]) for l, r in skeleton.symmetric_pairs])
+    left, right = mean[list(left)], mean[list(right)]
+    return np.abs(left - right) / np.maximum((left + right) / 2, 1e-12)
+
+
+def mean_joint_acceleration(poses: np.ndarray) -> float:
+    """Mean norm of the second difference over time of every joint of ``(T, J, 3)`` poses, in
+    pose units per frame squared (NaN with fewer than 3 frames)."""
+    if poses.shape[0] < 3:
+        return float('nan')
+    return float(np.nanmean(np.linalg.norm(np.diff(poses, n=2, axis=0), axis=-1)))
+
+
+def pose_quality(poses: np.ndarray, skeleton: Skeleton,
+                 interpolated: np.ndarray) -> Dict[str, np.ndarray]:
+    """The plausibility measures of one lifted track: poses ``(T, J, 3)`` and the ``(T, J)``
+    points that were interpolated. Keys: ``bone_length_cv`` ``(J - 1,)``, ``limb_asymmetry``
+    ``(S,)``, ``mean_acceleration`` and ``interpolated_fraction`` (scalars)."""
+    return dict(bone_length_cv=bone_length_cv(poses, skeleton),
+                limb_asymmetry=limb_asymmetry(poses, skeleton),
+                mean_acceleration=np.float64(mean_joint_acceleration(poses)),
+                interpolated_fraction=np.float64(np.asarray(interpolated).mean()))

@@ -22,6 +22,7 @@ from gast_pyg.cli import (
     latency,
     plot_attention,
     train,
+    video,
 )
 from gast_pyg.cli.errors import run_command
 from gast_pyg.cli.options import HelpFormatter, parse_arguments
@@ -29,7 +30,7 @@ from gast_pyg.cli.options import HelpFormatter, parse_arguments
 __all__ = ['COMMANDS', 'build_parser', 'main', 'run_command']
 
 #: The sub-command modules, in ``--help`` order.
-COMMANDS = (train, evaluate, infer, plot_attention, export, convert, latency)
+COMMANDS = (train, evaluate, infer, plot_attention, export, convert, latency, video)
 
 
 def build_parser() -> argparse.ArgumentParser:

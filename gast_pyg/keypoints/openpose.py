@@ -1,0 +1,74 @@
+"""OpenPose keypoint files: a folder of per-frame ``*_keypoints.json`` (``--write_json``).
+
+Each file is ``{"version": ..., "people": [{"person_id": [-1], "pose_keypoints_2d":
+[x, y, c] * K, ...}]}`` with ``K = 25`` (BODY_25, the default model) or ``K = 18`` (the COCO
+model, COCO-18). Frames are the files in the order of the number before ``_keypoints.json``
+(OpenPose names them ``<video>_000000000012_keypoints.json``). ``person_id`` is ``-1`` unless
+OpenPose tracked people; ids are used only when every person has one.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, List
+
+from gast_pyg.keypoints import KeypointError
+from gast_pyg.keypoints.detections import (Detections, JointLayout, build_detections,
+                                           instance_points)
+
+__all__ = ['BODY_25', 'COCO_18', 'read_openpose', 'is_openpose']
+
+#: OpenPose BODY_25 (``mid_hip`` and ``neck`` unused; toe = mean of big and small toe).
+BODY_25 = JointLayout('OpenPose BODY_25', (
+    'nose', 'neck', 'right_shoulder', 'right_elbow', 'right_wrist', 'left_shoulder', 'left_elbow',
+    'left_wrist', 'mid_hip', 'right_hip', 'right_knee', 'right_ankle', 'left_hip', 'left_knee',
+    'left_ankle', 'right_eye', 'left_eye', 'right_ear', 'left_ear', 'left_big_toe',
+    'left_small_toe', 'left_heel', 'right_big_toe', 'right_small_toe', 'right_heel'),
+    toes=(('left_big_toe', 'left_small_toe'), ('right_big_toe', 'right_small_toe')))
+
+#: OpenPose COCO-18 (COCO-17 reordered plus ``neck``; no feet).
+COCO_18 = JointLayout('OpenPose COCO-18', (
+    'nose', 'neck', 'right_shoulder', 'right_elbow', 'right_wrist', 'left_shoulder', 'left_elbow',
+    'left_wrist', 'right_hip', 'right_knee', 'right_ankle', 'left_hip', 'left_knee', 'left_ankle',
+    'right_eye', 'left_eye', 'right_ear', 'left_ear'))
+
+_NUMBER = re.compile(r'(\d+)(?!.*\d)')
+
+
+def is_openpose(content: Any) -> bool:
+    return isinstance(content, dict) and isinstance(content.get('people'), list)
+
+
+def _frame_files(path: Path) -> List[Path]:
+    files = sorted(path.glob('*_keypoints.json')) or sorted(path.glob('*.json'))
+    if not files:
+        raise KeypointError(f"{path}: the folder has no OpenPose *_keypoints.json files")
+
+    def number(file: Path) -> int:
+        match = _NUMBER.search(file.name.replace('_keypoints.json', ''))
+        return int(match.group(1)) if match else -1
+
+    numbers = [number(file) for file in files]
+    if all(n >= 0 for n in numbers) and len(set(numbers)) == len(numbers):
+        files = [file for _, file in sorted(zip(numbers, files))]
+    return files
+
+
+def read_openpose(path: Path, load_json) -> Detections:
+    """Read an OpenPose folder (or one of its files, as a one-frame video). ``load_json(file)``
+    parses one file with the package's error messages."""
+    files = _frame_files(path) if path.is_dir() else [path]
+    rows = []
+    for frame, file in enumerate(files):
+        content = load_json(file)
+        if not is_openpose(content):
+            raise KeypointError(f"{file}: expected an OpenPose object with a 'people' list")
+        for k, person in enumerate(content['people']):
+            where = f"{file}: people[{k}]"
+            if not isinstance(person, dict) or 'pose_keypoints_2d' not in person:
+                raise KeypointError(f"{where}: expected an object with 'pose_keypoints_2d'")
+            points = instance_points(person['pose_keypoints_2d'], f"{where}.pose_keypoints_2d")
+            ids = person.get('person_id', -1)
+            track = ids[0] if isinstance(ids, list) and ids else ids
+            rows.append((frame, points, track if isinstance(track, int) and track >= 0 else None))
+    return build_detections(rows, (BODY_25, COCO_18), str(path), num_frames=len(files))

@@ -1,0 +1,195 @@
+"""``gast-pyg video`` on the real clip ``../shared/data/wild/apart.avi`` (detected once per
+module) and its bad inputs. Skips when ``../shared`` or the ``video`` extra is absent."""
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import shared_path
+from gast_pyg import build_model, save_checkpoint
+from gast_pyg.keypoints import KeypointError
+from gast_pyg.keypoints.blazepose import BLAZEPOSE_33
+from gast_pyg.keypoints.formats import read_detections
+from gast_pyg.video.decoding import VideoError, import_extra, iter_frames, probe_video
+
+av = pytest.importorskip('av')
+pytest.importorskip('mediapipe')
+pytest.importorskip('cv2')
+
+from gast_pyg.video.pipeline import quality_summary, video_to_3d  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    return save_checkpoint(tmp_path_factory.mktemp('ckpt') / 'tiny.pt',
+                           build_model('h36m', receptive_field=27, channels=8).eval())
+
+
+@pytest.fixture(scope='module')
+def apart():
+    return shared_path('data', 'wild', 'apart.avi')
+
+
+@pytest.fixture(scope='module')
+def run(apart, checkpoint, tmp_path_factory):
+    """One detection run with every output."""
+    out = tmp_path_factory.mktemp('apart')
+    result = video_to_3d(apart, checkpoint, out / 'apart.npz', render=out / 'apart.mp4',
+                         keypoints_out=out / 'apart.json', progress=False)
+    return out, result
+
+
+def test_npz_layout(run):
+    out, result = run
+    with np.load(out / 'apart.npz') as npz:
+        tracks = len(npz['track_ids'])
+        assert tracks >= 1 and npz['poses_3d'].shape == (tracks, 87, 17, 3)
+        assert npz['keypoints_2d'].shape == (tracks, 87, 17, 2)
+        assert npz['detection_score'].shape == npz['present'].shape == (tracks, 87)
+        assert float(npz['fps']) == 30.0 and (int(npz['width']), int(npz['height'])) == (1920, 1080)
+        assert npz['present'][0].sum() == 87  # BlazePose finds the near person in every frame
+        present = npz['present']
+        assert np.isfinite(npz['poses_3d'][present]).all()
+        np.testing.assert_allclose(npz['poses_3d'][present][:, 0], 0, atol=1e-6)  # root-relative
+        assert npz['bone_length_cv'].shape == (tracks, 16)
+        assert npz['limb_asymmetry'].shape == (tracks, 6)
+        assert 0 <= npz['interpolated_fraction'][0] < 0.5
+        options = json.loads(str(npz['options']))
+        assert options['layout'] == 'BlazePose-33' and set(options['seconds']) == {
+            'load model', 'decode+detect', 'track+lift', 'render'}
+    assert result['frames_per_second'] > 0
+
+
+def test_rendered_mp4(run):
+    out, result = run
+    with av.open(str(out / 'apart.mp4')) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == 'h264' and stream.average_rate == 30
+        tracks = len(result['lifted'].track_ids)
+        assert (stream.width, stream.height) == (960 + 540 * tracks, 540)
+        frames = [f.to_ndarray(format='rgb24') for f in container.decode(stream)]
+    assert len(frames) == 87
+    panel = frames[40][:, 960:]
+    assert (panel < 200).any(axis=-1).sum() > 200  # the 3D skeleton is drawn on the white panel
+
+
+def test_saved_detections_round_trip_and_rerun(run, apart, checkpoint, tmp_path):
+    out, result = run
+    detections = read_detections(out / 'apart.json')
+    assert detections.layout is BLAZEPOSE_33 and detections.image_size == (1920, 1080)
+    assert len(detections.frame_indices) == 87
+    again = video_to_3d(apart, checkpoint, tmp_path / 'again.npz', keypoints=out / 'apart.json',
+                        progress=False)
+    assert 'decode+detect' not in again['seconds']
+    np.testing.assert_allclose(again['lifted'].poses_3d, result['lifted'].poses_3d, atol=1e-3)
+
+
+def test_not_a_video(tmp_path, checkpoint):
+    fake = tmp_path / 'clip.mp4'
+    fake.write_text('not a video')
+    with pytest.raises(VideoError, match=r"clip.mp4: not a video PyAV \(FFmpeg\) can open"):
+        video_to_3d(fake, checkpoint, tmp_path / 'o.npz', render=tmp_path / 'o.mp4',
+                    progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['clip.mp4']
+
+
+def test_truncated_video(tmp_path, apart, checkpoint):
+    cut = tmp_path / 'cut.avi'
+    cut.write_bytes(apart.read_bytes()[:400_000])
+    with pytest.raises(VideoError, match=r'cut.avi: truncated video: the header announces 87 '
+                                         r'frames, only \d+ could be decoded'):
+        video_to_3d(cut, checkpoint, tmp_path / 'o.npz', render=tmp_path / 'o.mp4',
+                    keypoints_out=tmp_path / 'o.json', progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['cut.avi']
+
+
+def test_no_person(tmp_path, checkpoint):
+    empty = tmp_path / 'empty.mp4'
+    with av.open(str(empty), 'w') as container:
+        stream = container.add_stream('libx264', rate=25)
+        stream.width, stream.height, stream.pix_fmt = 128, 96, 'yuv420p'
+        for _ in range(30):
+            frame = av.VideoFrame.from_ndarray(np.full((96, 128, 3), 90, np.uint8), format='rgb24')
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    assert probe_video(empty).num_frames == 30
+    with pytest.raises(KeypointError, match='empty.mp4: no person detected in any of the 30 '
+                                            'frames'):
+        video_to_3d(empty, checkpoint, tmp_path / 'o.npz', progress=False)
+    assert not (tmp_path / 'o.npz').exists()
+
+
+def test_fewer_frames_than_receptive_field(run, apart, tmp_path):
+    big = save_checkpoint(tmp_path / 'rf243.pt',
+                          build_model('h36m', receptive_field=243, channels=8).eval())
+    with pytest.raises(KeypointError, match=r"track 0 has 87 frames, fewer than the model's "
+                                            r"receptive field of 243"):
+        video_to_3d(apart, big, tmp_path / 'o.npz', keypoints=run[0] / 'apart.json',
+                    render=tmp_path / 'o.mp4', progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['rf243.pt']
+
+
+def test_frames_are_decoded_one_at_a_time(apart):
+    frames = iter_frames(apart)
+    first = next(frames)
+    assert first.shape == (1080, 1920, 3) and first.dtype == np.uint8
+    frames.close()
+
+
+def test_missing_extra_names_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'av', None)
+    with pytest.raises(VideoError, match=r"needs the 'video' extra: pip install "
+                                         r"'gast-pyg\[video\]'"):
+        import_extra('av')
+
+
+def test_command_prints_stages_and_quality(run, apart, checkpoint, tmp_path, capsys):
+    from gast_pyg.cli import main
+    code = main(['video', str(apart), '--checkpoint', str(checkpoint), '--output',
+                 str(tmp_path / 'c.npz'), '--keypoints', str(run[0] / 'apart.json'),
+                 '--person', 'best'])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert '1 track(s) over 87 frames of 1920x1080 at 30 fps' in printed
+    assert 'track 0: 87 frames detected; bone length CV mean' in printed
+    assert 'read keypoints' in printed and 'frames/s end to end' in printed
+
+
+def test_toe_skeleton_from_blazepose_feet(run, apart, tmp_path):
+    toes = save_checkpoint(tmp_path / 'toes.pt',
+                           build_model('h36m_toes', receptive_field=27, channels=8).eval())
+    result = video_to_3d(apart, toes, tmp_path / 't.npz', keypoints=run[0] / 'apart.json',
+                         progress=False)
+    lifted = result['lifted']
+    assert lifted.poses_3d.shape == (1, 87, 19, 3)
+    toe = lifted.skeleton.joint_names.index('left_toe')
+    detections = read_detections(run[0] / 'apart.json')
+    foot = BLAZEPOSE_33.joint_names.index('left_foot_index')
+    seen = detections.points[:, foot, 2] >= 0.3
+    np.testing.assert_allclose(lifted.keypoints_2d[0, seen, toe],
+                               detections.points[seen, foot, :2], atol=0.01)
+
+
+def test_every_track_is_lifted_and_rendered(run, apart, checkpoint, tmp_path):
+    """Two people with MMPose track ids (the detected one and a copy 300 px to the right)."""
+    detections = read_detections(run[0] / 'apart.json')
+    frames = []
+    for frame in range(87):
+        rows = detections.points[detections.frames == frame]
+        frames.append({'frame_id': frame, 'instances': [
+            {'keypoints': (p[:, :2] + [shift, 0]).tolist(), 'keypoint_scores': p[:, 2].tolist(),
+             'track_id': track} for p in rows for track, shift in ((3, 0), (8, 300))]})
+    two = tmp_path / 'two.json'
+    two.write_text(json.dumps({'instance_info': frames}))
+    result = video_to_3d(apart, checkpoint, tmp_path / 'two.npz', keypoints=two,
+                         render=tmp_path / 'two.mp4', progress=False)
+    lifted = result['lifted']
+    np.testing.assert_array_equal(lifted.track_ids, [3, 8])
+    np.testing.assert_allclose(lifted.keypoints_2d[1, :, :, 0] - lifted.keypoints_2d[0, :, :, 0],
+                               300, atol=0.05)
+    with av.open(str(tmp_path / 'two.mp4')) as container:
+        assert container.streams.video[0].width == 960 + 2 * 540
+    assert 'track 8: 87 frames detected' in quality_summary(lifted)
