@@ -12,7 +12,7 @@ reproduced here, in pixels, before the package's screen normalisation:
    positions that keep the person's keypoints inside the image (centred when they cannot fit).
 2. **Joint definitions.** Detectors are trained on COCO annotations, whose hips, shoulders and
    head sit elsewhere than the mocap joint centres. Hips are scaled about the pelvis, shoulders
-   about their midpoint, neck and head about the thorax by per-sequence factors between 1 (mocap)
+   about their midpoint, neck and head about the thorax, by per-sequence factors between 1 (mocap)
    and the ratios measured on the HRNet baseball clip after :func:`gast_pyg.keypoints.coco_to_h36m`
    (``python benchmarks/detector_offsets.py``), plus a static random offset per joint.
 3. **Per-joint noise scaled by the person's size**, as in COCO's keypoint similarity: the std per
@@ -64,9 +64,10 @@ class DetectorNoise:
         low_pass_fraction: Share of the noise variance that is low-pass (the rest white) [0.7].
         correlation_frames: Time constant of the low-pass part, in frames of the input [5.0]
             (0.1 s at Human3.6M's 50 Hz).
-        hip_width_scale, shoulder_width_scale, head_scale: The measured detector/mocap ratios
-            of hip width, shoulder width and thorax-to-neck/head distance [0.89, 1.20, 0.85];
-            each sequence uses ``ratio ** u``, ``u`` uniform in [0, 1].
+        hip_width_scale, shoulder_width_scale, neck_scale, head_scale: The measured
+            detector/mocap ratios of hip width, shoulder width, thorax-to-neck and
+            thorax-to-head distance [0.89, 1.20, 0.81, 0.95]; each sequence uses
+            ``ratio ** u``, one ``u`` uniform in [0, 1] per ratio.
         joint_offset: Std of a static per-sequence offset of every joint, in units of the
             sequence's median ``s`` [0.02].
         outlier_rate: Probability of a point being an outlier [0.005] ...
@@ -83,7 +84,8 @@ class DetectorNoise:
     correlation_frames: float = 5.0
     hip_width_scale: float = 0.89
     shoulder_width_scale: float = 1.20
-    head_scale: float = 0.85
+    neck_scale: float = 0.81
+    head_scale: float = 0.95
     joint_offset: float = 0.02
     outlier_rate: float = 0.005
     outlier_scale: float = 0.1
@@ -100,8 +102,8 @@ class DetectorNoise:
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"DetectorNoise.{name} must be in [0, 1], "
                                  f"got {getattr(self, name)}")
-        for name in ('quality_spread', 'hip_width_scale', 'shoulder_width_scale', 'head_scale',
-                     'gap_length'):
+        for name in ('quality_spread', 'hip_width_scale', 'shoulder_width_scale', 'neck_scale',
+                     'head_scale', 'gap_length'):
             if not getattr(self, name) > 0:
                 raise ValueError(f"DetectorNoise.{name} must be > 0, got {getattr(self, name)}")
         low, high = self.zoom_range
@@ -180,9 +182,9 @@ def _definition_change(xy: np.ndarray, names: Sequence[str], params: DetectorNoi
                        rng: np.random.Generator) -> np.ndarray:
     j = {name: i for i, name in enumerate(names)}
     out = xy.copy()
-    u = rng.uniform(0.0, 1.0, size=3)
-    hip, shoulder, head = (params.hip_width_scale ** u[0], params.shoulder_width_scale ** u[1],
-                           params.head_scale ** u[2])
+    hip, shoulder, neck, head = np.array([params.hip_width_scale, params.shoulder_width_scale,
+                                          params.neck_scale, params.head_scale]) \
+        ** rng.uniform(0.0, 1.0, size=4)
     pelvis = xy[:, j['pelvis']]
     for name in ('left_hip', 'right_hip'):
         out[:, j[name]] = pelvis + hip * (xy[:, j[name]] - pelvis)
@@ -190,8 +192,8 @@ def _definition_change(xy: np.ndarray, names: Sequence[str], params: DetectorNoi
     for name in ('left_shoulder', 'right_shoulder'):
         out[:, j[name]] = shoulders + shoulder * (xy[:, j[name]] - shoulders)
     thorax = xy[:, j['thorax']]
-    for name in ('neck', 'head'):
-        out[:, j[name]] = thorax + head * (xy[:, j[name]] - thorax)
+    for name, factor in (('neck', neck), ('head', head)):
+        out[:, j[name]] = thorax + factor * (xy[:, j[name]] - thorax)
     scale = np.median(_person_size(xy))
     return out + rng.normal(0.0, params.joint_offset * scale, size=xy.shape[1:])
 
