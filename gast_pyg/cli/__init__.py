@@ -12,7 +12,8 @@ COMMAND_MODULES = ('gast_pyg.checkpoints',
                    'gast_pyg.training',
                    'gast_pyg.inference',
                    'gast_pyg.visualization',
-                   'gast_pyg.export')
+                   'gast_pyg.export',
+                   'gast_pyg.cli.models')
 
 
 def build_parser() -> argparse.ArgumentParser:
