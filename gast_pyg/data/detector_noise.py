@@ -113,6 +113,11 @@ class DetectorNoise:
 
 
 @lru_cache(maxsize=None)
+def _h36m_joint_names() -> Tuple[str, ...]:
+    return tuple(Skeleton.load('h36m').joint_names)
+
+
+@lru_cache(maxsize=None)
 def _h36m_sigmas() -> np.ndarray:
     # coco_to_h36m is affine and keeps x and y apart, so the std of each output coordinate is
     # the root sum of squares of its coefficients times the COCO sigmas (independent errors).
@@ -137,7 +142,7 @@ def detector_sigmas(skeleton: SkeletonLike = 'h36m') -> np.ndarray:
         ValueError: For a skeleton with other joints than Human3.6M-17.
     """
     skeleton = Skeleton.load(skeleton)
-    expected = Skeleton.load('h36m').joint_names
+    expected = _h36m_joint_names()
     if list(skeleton.joint_names) != list(expected):
         raise ValueError(f"detector-like 2D needs the Human3.6M-17 joints {list(expected)}; "
                          f"skeleton {skeleton.name!r} has {list(skeleton.joint_names)}")
