@@ -175,7 +175,7 @@ class Registry:
             name = data[key]
             if name is not None:
                 _expect(name in self.models, f'{source}: {key}',
-                        f'{name!r} is not an entry (entries: {self._known()})')
+                        f'{name!r} is not an entry (entries: {self.listing()})')
                 _expect(self.models[name].causal == causal, f'{source}: {key}',
                         f'{name!r} is {"not " if causal else ""}a causal model')
             self.defaults[causal] = name
@@ -194,13 +194,14 @@ class Registry:
             raise PretrainedError(f'{path}: not valid YAML: {error}') from error
         return cls(data, path.resolve().parent, str(path))
 
-    def _known(self) -> str:
+    def listing(self) -> str:
+        """The registered names, comma-separated (``'none'`` when empty)."""
         return ', '.join(self.models) or 'none'
 
     def get(self, name: str) -> PretrainedModel:
         """The entry called ``name``; an unknown name is an error listing the known ones."""
         if name not in self.models:
-            raise PretrainedError(f'unknown pretrained model {name!r}; known: {self._known()} '
+            raise PretrainedError(f'unknown pretrained model {name!r}; known: {self.listing()} '
                                   f'({self.source})')
         return self.models[name]
 
@@ -210,7 +211,7 @@ class Registry:
         if name is None:
             kind = 'causal model' if causal else 'model'
             raise PretrainedError(f'{self.source}: no default {kind} is registered (shipped: '
-                                  f'{self._known()}); give a checkpoint file')
+                                  f'{self.listing()}); give a checkpoint file')
         return self.models[name]
 
     def is_default(self, name: str) -> bool:
@@ -301,11 +302,11 @@ def resolve_checkpoint(value: Optional[str], causal: bool = False,
         entry = registry.models[value]
     else:
         raise PretrainedError(f'--checkpoint {value}: neither a file nor a registered model '
-                              f'(registered: {registry._known()})')
+                              f'(registered: {registry.listing()})')
     return _verified(entry), entry
 
 
-def _float_outputs_match(model: LiftingModel, stored: Mapping[str, Any], source: str) -> float:
+def _half_precision_error(model: LiftingModel, stored: Mapping[str, Any], source: str) -> float:
     """Largest output difference between ``model`` and the model rebuilt from ``stored``."""
     generator = torch.Generator().manual_seed(0)
     x = 0.5 * torch.randn(2, model.receptive_field + 31, model.num_joints, model.in_features,
@@ -346,7 +347,7 @@ def package_checkpoint(
     model = _model(payload, str(checkpoint))
     stored = copy.deepcopy(model).half() if half else model
     if half:
-        error = _float_outputs_match(model, {'config': model.config,
+        error = _half_precision_error(model, {'config': model.config,
                                              'state_dict': stored.state_dict()}, str(checkpoint))
         if error > HALF_PRECISION_TOLERANCE:
             raise PretrainedError(f'{checkpoint}: half precision changes the outputs by up to '

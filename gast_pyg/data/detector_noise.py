@@ -36,7 +36,7 @@ from typing import Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from gast_pyg.data.cameras import Camera
-from gast_pyg.keypoints import COCO_JOINTS, coco_to_h36m, fill_gaps
+from gast_pyg.keypoints import coco_to_h36m, fill_gaps
 from gast_pyg.skeleton import Skeleton
 
 __all__ = ['COCO_KEYPOINT_SIGMAS', 'DetectorNoise', 'detector_sigmas', 'detector_like_2d',
