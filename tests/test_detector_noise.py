@@ -1,6 +1,8 @@
 """Detector-like 2D augmentation: determinism, size scaling, temporal correlation, gaps."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -84,13 +86,13 @@ def test_noise_is_temporally_correlated(clean):
 
     expected = NOISE_ONLY.low_pass_fraction * np.exp(-1.0 / NOISE_ONLY.correlation_frames)
     assert lag_one(NOISE_ONLY) == pytest.approx(expected, abs=0.05)
-    white = DetectorNoise(**{**NOISE_ONLY.__dict__, 'low_pass_fraction': 0.0})
+    white = replace(NOISE_ONLY, low_pass_fraction=0.0)
     assert abs(lag_one(white)) < 0.05
 
 
 def test_dropped_joints_are_interpolated(clean):
     xy = _one(clean).astype(np.float64)
-    params = DetectorNoise(**{**NOISE_ONLY.__dict__, 'noise_scale': 0.0, 'gap_rate': 0.02})
+    params = replace(NOISE_ONLY, noise_scale=0.0, gap_rate=0.02)
     out = detector_like_2d(xy, SIZE, 4, params)
     changed = ~np.isclose(out, xy, atol=1e-9).all(axis=-1)  # (T, J): the filled points
     assert 0.02 < changed.mean() < 0.3
