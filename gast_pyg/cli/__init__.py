@@ -20,6 +20,7 @@ from gast_pyg.cli import (
     export,
     infer,
     latency,
+    models,
     plot_attention,
     train,
     video,
@@ -30,7 +31,7 @@ from gast_pyg.cli.options import HelpFormatter, parse_arguments
 __all__ = ['COMMANDS', 'build_parser', 'main', 'run_command']
 
 #: The sub-command modules, in ``--help`` order.
-COMMANDS = (train, evaluate, infer, plot_attention, export, convert, latency, video)
+COMMANDS = (train, evaluate, infer, plot_attention, export, convert, latency, video, models)
 
 
 def build_parser() -> argparse.ArgumentParser:
