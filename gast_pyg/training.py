@@ -57,6 +57,7 @@ from gast_pyg.evaluation import evaluate, format_table
 from gast_pyg.metrics import mpjpe
 from gast_pyg.models import build_model
 from gast_pyg.models.base import LiftingModel
+from gast_pyg.runtime import configure_threads
 from gast_pyg.skeleton import Skeleton
 
 __all__ = [
@@ -220,8 +221,9 @@ def add_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     training.add_argument('--device', default='auto', help="'auto' (CUDA if available), 'cpu', "
                                                             "'cuda', 'cuda:1', ...")
     training.add_argument('--threads', type=_positive_int, default=None,
-                          help='torch CPU threads per process (default: torch default; under '
-                               'torchrun the cores divided by the local processes)')
+                          help='torch CPU threads per process (default: gast_pyg.runtime.'
+                               'configure_threads, the free cores; under torchrun the cores '
+                               'divided by the local processes)')
     training.add_argument('--amp', action='store_true',
                           help='automatic mixed precision (float16 on CUDA, bfloat16 on CPU)')
     training.add_argument('--progress', action=argparse.BooleanOptionalAction, default=True,
@@ -506,9 +508,9 @@ def _resolve_device(name: str) -> torch.device:
 
 def _setup(args: argparse.Namespace) -> _Runtime:
     world_size = int(os.environ.get('WORLD_SIZE', '1'))
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    elif world_size > 1:
+    if args.threads or world_size <= 1:
+        configure_threads(args.threads)
+    else:
         local = int(os.environ.get('LOCAL_WORLD_SIZE', world_size))
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // local))
     device = _resolve_device(args.device)
@@ -801,8 +803,7 @@ def run_evaluation(args: argparse.Namespace) -> dict[str, Any]:
     explicit_downsample = args.downsample is not None
     explicit_skeleton = args.skeleton
     args = resolve_options(args)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    configure_threads(args.threads)
     path = Path(args.evaluate) if args.evaluate else Path(args.checkpoint_dir) / 'last.pt'
     model, info = load_any_checkpoint(path, skeleton=explicit_skeleton, causal=args.causal)
     model.to(_resolve_device(args.device))

@@ -8,6 +8,8 @@ import importlib
 import sys
 from typing import Optional, Sequence
 
+from gast_pyg.runtime import configure_threads
+
 COMMAND_MODULES = ('gast_pyg.checkpoints',
                    'gast_pyg.training',
                    'gast_pyg.inference',
@@ -26,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_threads(getattr(args, 'threads', None))
     try:
         return args.run(args) or 0
     except ValueError as error:
