@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -308,6 +309,8 @@ def main() -> None:
 
     threads = configure_threads(args.threads)
     device = torch.device(args.device)
+    # A plain kill (SIGTERM) unwinds like Ctrl-C, so the competitors are stopped too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if args.under_load:
         print(f"torch {torch.__version__}, {os.cpu_count()} cores, load average "
               f"{os.getloadavg()[0]:.2f} at the start", flush=True)
