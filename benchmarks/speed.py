@@ -14,19 +14,31 @@ a fresh process so that its peak memory (peak RSS growth on CPU,
 
     python benchmarks/speed.py                         # the paper's models + TCN baselines
     python benchmarks/speed.py --models gast27 --threads 2 --json speed.json
+    python benchmarks/speed.py --models gast27 --under-load 1   # share of idle under load
+
+``--under-load N`` starts N competing CPU-bound processes (plain busy loops, then 2-thread
+PyTorch matmul jobs), measures the same figures beside them and prints each as a fraction of
+the idle figure measured in the same run (idle before and after each loaded round, median).
+The competitors are always stopped. Without ``--threads`` each measurement uses the package's
+default (:func:`gast_pyg.runtime.configure_threads`); ``--wait-policy`` compares OpenMP wait
+policies.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
+import signal
 import statistics
 import subprocess
 import sys
 import time
-from typing import Any, Callable, Dict, List
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
+import gast_pyg  # noqa: F401  (first: sets the OpenMP wait policy before torch loads it)
 import torch
 import torch.nn.functional as F
 import torch_geometric.typing
@@ -34,6 +46,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from gast_pyg import build_model
 from gast_pyg.metrics import mpjpe
+from gast_pyg.runtime import configure_threads
 
 # name -> build_model arguments (the paper's widths: 128 / 64 / 32 channels).
 MODELS: Dict[str, Dict[str, Any]] = {
@@ -101,13 +114,14 @@ def count_flops(run: Callable[[], None]) -> int:
 
 def measure(task: Dict[str, Any]) -> Dict[str, Any]:
     """One measurement (``inference`` or ``training`` of one model), run in its own process."""
-    torch.set_num_threads(task['threads'])
+    threads = configure_threads(task['threads'])
     torch.manual_seed(0)
     torch_geometric.typing.WITH_TORCH_SCATTER &= task['torch_scatter']
     device = torch.device(task['device'])
     model = build_model(**MODELS[task['model']]).to(device)
     rf, joints = model.receptive_field, model.num_joints
-    result: Dict[str, Any] = {'model': task['model'], 'mode': task['mode'],
+    result: Dict[str, Any] = {'model': task['model'], 'mode': task['mode'], 'threads': threads,
+                              'wait_policy': os.environ.get('OMP_WAIT_POLICY', 'libgomp default'),
                               'parameters': sum(p.numel() for p in model.parameters())}
 
     if task['mode'] in ('inference', 'memory'):
@@ -168,13 +182,76 @@ def measure(task: Dict[str, Any]) -> Dict[str, Any]:
 
 def in_subprocess(task: Dict[str, Any]) -> Dict[str, Any]:
     """:func:`measure` in a fresh interpreter, so that peak memory is its own."""
+    env = dict(os.environ)
+    if task.get('wait_policy'):
+        env['OMP_WAIT_POLICY'] = task['wait_policy']
     completed = subprocess.run([sys.executable, __file__, '--worker', json.dumps(task)],
-                               capture_output=True, text=True)
+                               capture_output=True, text=True, env=env)
     if completed.returncode != 0:
         reason = ('killed by signal %d (out of memory?)' % -completed.returncode
                   if completed.returncode < 0 else completed.stderr.strip().splitlines()[-1])
         raise RuntimeError(f"{task['model']} {task['mode']} ({task['frames']} frames) failed: {reason}")
     return json.loads(completed.stdout.splitlines()[-1])
+
+
+COMPETITORS = {
+    'busy loop': 'while True: pass',
+    '2-thread torch matmul': ('import torch\ntorch.set_num_threads(2)\na = torch.randn(1024, 1024)\n'
+                              'while True: a @ a'),
+}
+
+
+@contextmanager
+def competitors(code: str, count: int) -> Iterator[None]:
+    """``count`` Python processes running ``code`` for the duration of the block; they are
+    stopped however the block ends (error, Ctrl-C)."""
+    processes = []
+    try:
+        for _ in range(count):
+            processes.append(subprocess.Popen([sys.executable, '-c', code],
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(1.0)  # let them start (and a torch job import torch)
+        yield
+    finally:
+        for process in processes:
+            process.kill()
+        for process in processes:
+            process.wait()
+
+
+def under_load(tasks: List[Dict[str, Any]], count: int, rounds: int) -> List[Dict[str, Any]]:
+    """Each task idle and beside ``count`` competitors of each kind, alternating, ``rounds``
+    times; the loaded medians as fractions of the idle median of the same run."""
+    rows = []
+    for task in tasks:
+        idle: List[float] = []
+        loaded: Dict[str, List[float]] = {name: [] for name in COMPETITORS}
+        threads = {}
+        for _ in range(rounds):
+            for name, code in COMPETITORS.items():
+                result = in_subprocess(task)
+                idle.append(result['per_second'])
+                threads['idle'] = result['threads']
+                with competitors(code, count):
+                    load = os.getloadavg()[0]
+                    result = in_subprocess(task)
+                loaded[name].append(result['per_second'])
+                threads[name] = result['threads']
+                print(f"  {task['model']} {task['mode']}: idle {idle[-1]:,.1f}, beside {count} x "
+                      f"{name} {loaded[name][-1]:,.1f} /s ({result['threads']} threads, "
+                      f"load average {load:.2f})", flush=True)
+        idle_median = statistics.median(idle)
+        row = dict(model=task['model'], mode=task['mode'], idle=idle_median,
+                   wait_policy=result['wait_policy'], threads=threads)
+        for name, values in loaded.items():
+            row[name] = statistics.median(values)
+            row[name + ' fraction'] = row[name] / idle_median
+        rows.append(row)
+        print(f"{task['model']} {task['mode']}: idle {idle_median:,.1f}/s; "
+              + ', '.join(f"beside {count} x {name}: {row[name]:,.1f}/s = "
+                          f"{row[name + ' fraction']:.0%} of idle" for name in COMPETITORS)
+              + f" (OMP_WAIT_POLICY {row['wait_policy']}, threads {threads})", flush=True)
+    return rows
 
 
 def markdown(results: List[Dict[str, Any]], best: float) -> str:
@@ -203,7 +280,17 @@ def main() -> None:
     parser.add_argument('--modes', nargs='+', default=['inference', 'training'],
                         choices=['inference', 'training'])
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--threads', type=int, default=torch.get_num_threads())
+    parser.add_argument('--threads', type=int, default=None,
+                        help="torch threads (default: the package's choice, "
+                             "gast_pyg.runtime.configure_threads)")
+    parser.add_argument('--under-load', type=int, default=0, metavar='N',
+                        help='measure beside N competing CPU-bound processes, as a fraction of '
+                             'idle')
+    parser.add_argument('--rounds', type=int, default=2,
+                        help='idle/loaded alternations per competitor kind with --under-load')
+    parser.add_argument('--wait-policy', choices=['PASSIVE', 'ACTIVE'], default=None,
+                        help="OMP_WAIT_POLICY of the measuring processes (default: the package's, "
+                             "PASSIVE unless the environment sets one)")
     parser.add_argument('--frames', type=int, default=10_000, help='inference sequence length')
     parser.add_argument('--batch', type=int, default=128, help='training windows per step')
     parser.add_argument('--warmup', type=int, default=1)
@@ -220,12 +307,28 @@ def main() -> None:
         print(json.dumps(measure(json.loads(args.worker))))
         return
 
-    torch.set_num_threads(args.threads)
+    threads = configure_threads(args.threads)
     device = torch.device(args.device)
+    # A plain kill (SIGTERM) unwinds like Ctrl-C, so the competitors are stopped too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if args.under_load:
+        print(f"torch {torch.__version__}, {os.cpu_count()} cores, load average "
+              f"{os.getloadavg()[0]:.2f} at the start", flush=True)
+        tasks = [dict(model=name, mode=mode, device=args.device, threads=args.threads,
+                      frames=args.frames, batch=args.batch, warmup=args.warmup,
+                      repeats=args.repeats, torch_scatter=args.torch_scatter,
+                      wait_policy=args.wait_policy)
+                 for name in args.models for mode in args.modes]
+        rows = under_load(tasks, args.under_load, args.rounds)
+        if args.json:
+            with open(args.json, 'w') as file:
+                json.dump({'torch': torch.__version__, 'competitors': args.under_load,
+                           'rows': rows}, file, indent=2)
+        return
     gemm = gemm_rate(device, warmup=2, repeats=5)
     best = max(gemm.values())
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-          f"device {device}, {args.threads} threads, torch-scatter "
+          f"device {device}, {threads} threads, torch-scatter "
           f"{'used if PyG wants it' if torch_geometric.typing.WITH_TORCH_SCATTER and args.torch_scatter else 'off'}")
     print(f"best float32 GEMM: {best:.0f} GFLOP/s (matmul {gemm['matmul_gflops']:.0f}, "
           f"channels-last 1x1 conv {gemm['conv1x1_gflops']:.0f})", flush=True)
@@ -235,7 +338,8 @@ def main() -> None:
         for mode in args.modes:
             task = dict(model=name, mode=mode, device=args.device, threads=args.threads,
                         frames=args.frames, batch=args.batch, warmup=args.warmup,
-                        repeats=args.repeats, torch_scatter=args.torch_scatter)
+                        repeats=args.repeats, torch_scatter=args.torch_scatter,
+                        wait_policy=args.wait_policy)
             result = in_subprocess(task)
             results.append(result)
             rate = 'frames/s' if mode == 'inference' else 'windows/s'
@@ -258,7 +362,7 @@ def main() -> None:
     print(markdown(results, best))
     if args.json:
         with open(args.json, 'w') as file:
-            json.dump({'torch': torch.__version__, 'device': args.device, 'threads': args.threads,
+            json.dump({'torch': torch.__version__, 'device': args.device, 'threads': threads,
                        'torch_scatter': args.torch_scatter,
                        'gemm': gemm, 'best_gemm_gflops': best, 'results': results,
                        'memory': memory}, file, indent=2)

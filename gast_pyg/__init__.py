@@ -1,4 +1,8 @@
 """gast-pyg: GAST-Net 3D human pose lifting on PyTorch Geometric."""
+from gast_pyg.runtime import set_default_wait_policy
+
+set_default_wait_policy()  # before torch loads OpenMP; see gast_pyg.runtime
+
 from gast_pyg.checkpoints import (
     CheckpointError,
     load_reference_checkpoint,

@@ -9,7 +9,9 @@ repeated ``rf - 1`` times before the start), up to float rounding (the strided a
 forms add in a different order: ~1e-6).
 
 Latency: ``gast-pyg latency`` (or ``python -m gast_pyg.streaming``) measures the per-frame time of a random-weight model
-(default: 27 frames, 128 channels, causal, one thread). Most of the time goes into the last
+(default: 27 frames, 128 channels, causal, one thread) against its compute bound, the FLOPs of
+one receptive-field window divided by the best GEMM rate measured in the same run
+(:func:`measure_latency`). Most of the time goes into the last
 graph attention block (the widest), which runs once per frame in any scheme, so caching the
 earlier blocks' activations between frames would save well under half of it.
 """
@@ -21,13 +23,15 @@ from typing import Dict, Union
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
+from torch.utils.flop_counter import FlopCounterMode
 
 from gast_pyg.data.windows import flip_average
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.nn import fold_batch_norms
 
-__all__ = ['StreamingLifter', 'measure_latency']
+__all__ = ['StreamingLifter', 'gemm_gflops', 'measure_latency']
 
 ArrayLike = Union[np.ndarray, Tensor]
 
@@ -108,11 +112,34 @@ class StreamingLifter:
         return out[0, 0].cpu().numpy()
 
 
+def gemm_gflops(size: int = 1024, repeats: int = 10) -> float:
+    """The best float32 GEMM rate in GFLOP/s on the current torch threads: the faster of
+    ``torch.matmul`` and a channels-last 1x1 ``conv2d`` (the package's GEMM,
+    :func:`~gast_pyg.nn.channels_last.pointwise`) on ``size``-square operands, best of
+    ``repeats``."""
+    weight = torch.randn(size, size)
+    image = torch.randn(1, size, size, 1).contiguous(memory_format=torch.channels_last)
+    runs = (lambda: torch.matmul(image.view(size, size), weight),
+            lambda: F.conv2d(image, weight[:, :, None, None]))
+    best = float('inf')
+    with torch.inference_mode():
+        for run in runs:
+            run()
+            for _ in range(repeats):
+                start = time.perf_counter()
+                run()
+                best = min(best, time.perf_counter() - start)
+    return 2 * size ** 3 / best / 1e9
+
+
 def measure_latency(model: LiftingModel, frames: int = 200, warmup: int = 20,
                     seed: int = 0) -> Dict[str, float]:
     """Push ``warmup + frames`` random frames through a :class:`StreamingLifter` and return
     per-frame latency statistics in milliseconds (``median``, ``p90``, ``p99``, ``mean``,
-    ``max``) and ``fps`` (1000 / median)."""
+    ``max``), ``fps`` (1000 / median), and the compute bound: ``gflop`` of one window (the
+    strided form the lifter runs, counted by :class:`torch.utils.flop_counter.FlopCounterMode`),
+    ``gemm_gflops`` (:func:`gemm_gflops`, measured after the frames), ``bound`` (ms, their
+    quotient) and ``ratio`` (median / bound)."""
     lifter = StreamingLifter(model)
     rng = np.random.default_rng(seed)
     stream = rng.normal(scale=0.3, size=(warmup + frames, model.num_joints, model.in_features))
@@ -123,11 +150,18 @@ def measure_latency(model: LiftingModel, frames: int = 200, warmup: int = 20,
         lifter.push(frame)
         if i >= warmup:
             times.append((time.perf_counter() - start) * 1000.0)
+    counter = FlopCounterMode(display=False)
+    with counter, torch.inference_mode():
+        lifter.model(lifter.window.unsqueeze(0))
+    gflop = counter.get_total_flops() / 1e9
+    gemm = gemm_gflops()
     times.sort()
     median = statistics.median(times)
+    bound = gflop / gemm * 1000.0
     return dict(median=median, p90=times[int(0.9 * (len(times) - 1))],
                 p99=times[int(0.99 * (len(times) - 1))], mean=statistics.fmean(times),
-                max=times[-1], fps=1000.0 / median)
+                max=times[-1], fps=1000.0 / median, gflop=gflop, gemm_gflops=gemm,
+                bound=bound, ratio=median / bound)
 
 
 if __name__ == '__main__':  # ``python -m gast_pyg.streaming`` is ``gast-pyg latency``

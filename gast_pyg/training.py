@@ -41,6 +41,7 @@ from gast_pyg.evaluation import evaluate
 from gast_pyg.metrics import mpjpe
 from gast_pyg.models import build_model
 from gast_pyg.models.base import LiftingModel
+from gast_pyg.runtime import configure_threads
 
 __all__ = ['PRESETS', 'default_downsample', 'resolve_options', 'resolve_device', 'train', 'TrainResult',
            'synthetic_banner']
@@ -178,9 +179,9 @@ def resolve_device(name: str) -> torch.device:
 
 def _setup(args: Any) -> _Runtime:
     world_size = int(os.environ.get('WORLD_SIZE', '1'))
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    elif world_size > 1:
+    if args.threads or world_size <= 1:
+        configure_threads(args.threads)
+    else:
         local = int(os.environ.get('LOCAL_WORLD_SIZE', world_size))
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // local))
     device = resolve_device(args.device)

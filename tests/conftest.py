@@ -1,6 +1,7 @@
 """Shared test helpers: the location of ``../shared`` and its reference fixtures."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import torch
 # One thread: the suite must not depend on (or fight over) the machine's cores,
 # and idle OpenMP workers spinning beside other processes slow it down tenfold.
 torch.set_num_threads(1)
+os.environ['GAST_PYG_THREADS'] = '1'  # what gast_pyg.runtime.configure_threads then keeps
 
 SHARED = Path(__file__).resolve().parents[2] / 'shared'
 FIXTURES = SHARED / 'fixtures' / 'gastnet_reference'

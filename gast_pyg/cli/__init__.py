@@ -27,6 +27,7 @@ from gast_pyg.cli import (
 )
 from gast_pyg.cli.errors import run_command
 from gast_pyg.cli.options import HelpFormatter, parse_arguments
+from gast_pyg.runtime import configure_threads
 
 __all__ = ['COMMANDS', 'build_parser', 'main', 'run_command']
 
@@ -52,5 +53,12 @@ def main(argv: Optional[Sequence[str]] = None,
     parser = parser_factory()
     args = parse_arguments(parser, argv)
     return run_command(f'{parser.prog} {args.command}' if getattr(args, 'command', None)
-                       else parser.prog, args.run, args)
+                       else parser.prog, _configured_run, args)
+
+
+def _configured_run(args: argparse.Namespace) -> object:
+    """Set the thread defaults once (:func:`~gast_pyg.runtime.configure_threads`: ``--threads``
+    or the environment win), then run the sub-command."""
+    configure_threads(getattr(args, 'threads', None))
+    return args.run(args)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import torch
 
@@ -41,15 +42,12 @@ def run(args: argparse.Namespace) -> int:
         torch.manual_seed(0)
         model = build_model(receptive_field=args.receptive_field, channels=args.channels,
                             causal=True)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)
-    try:
-        stats = measure_latency(model, frames=args.frames, warmup=args.warmup)
-    finally:
-        torch.set_num_threads(threads)
+    stats = measure_latency(model, frames=args.frames, warmup=args.warmup)
     print(f"StreamingLifter: receptive field {model.receptive_field}, "
           f"{getattr(model, 'channels', '?')} channels, causal, {args.threads} thread(s), "
           f"{args.frames} frames: median {stats['median']:.2f} ms, p90 {stats['p90']:.2f} ms, "
           f"p99 {stats['p99']:.2f} ms, max {stats['max']:.2f} ms per frame "
-          f"(~{stats['fps']:.0f} frames/s)")
+          f"(~{stats['fps']:.0f} frames/s); bound {stats['gflop']:.3f} GFLOP / "
+          f"{stats['gemm_gflops']:.0f} GFLOP/s = {stats['bound']:.2f} ms, median "
+          f"{stats['ratio']:.1f}x the bound (load average {os.getloadavg()[0]:.2f})")
     return 0
