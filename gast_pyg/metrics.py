@@ -1,4 +1,5 @@
-"""Pose errors: MPJPE (protocol 1), P-MPJPE (protocol 2), N-MPJPE and MPJVE.
+"""Pose errors: MPJPE (protocol 1), P-MPJPE (protocol 2), N-MPJPE and MPJVE; the depth-weighted
+MPJPE and the loss of trajectory models.
 
 Every function takes a prediction and a target of the same shape ``(..., joints, 3)`` (any number
 of leading dimensions; :func:`mpjve` reads the frame axis at ``-3``) and returns a 0-dim tensor,
@@ -7,10 +8,13 @@ package; multiply by 1000 for the millimetres of published tables).
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 from torch import Tensor
 
-__all__ = ['mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve']
+__all__ = ['mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve', 'weighted_mpjpe', 'TrajectoryLoss',
+           'trajectory_loss']
 
 
 def _check_shapes(pred: Tensor, target: Tensor, min_dim: int = 2) -> None:
@@ -86,3 +90,35 @@ def mpjve(pred: Tensor, target: Tensor) -> Tensor:
     if pred.shape[-3] < 2:
         raise ValueError(f'expected at least 2 frames on axis -3, got shape {tuple(pred.shape)}')
     return mpjpe(torch.diff(pred, dim=-3), torch.diff(target, dim=-3))
+
+
+def weighted_mpjpe(pred: Tensor, target: Tensor, weight: Tensor) -> Tensor:
+    """MPJPE with a weight per position: ``mean(weight * |pred - target|)``, VideoPose3D's
+    ``weighted_mpjpe``.
+
+    Shapes: ``pred``, ``target`` ``(..., joints, 3)``; ``weight`` broadcastable to ``(...,
+    joints)``. Differentiable.
+    """
+    _check_shapes(pred, target)
+    return (weight * torch.linalg.vector_norm(pred - target, dim=-1)).mean()
+
+
+class TrajectoryLoss(NamedTuple):
+    """The loss of one batch of a trajectory model and its two terms."""
+
+    total: Tensor  #: ``pose + root``, the value to minimise
+    pose: Tensor  #: MPJPE of the root-relative joints
+    root: Tensor  #: depth-weighted MPJPE of the root position
+
+
+def trajectory_loss(pred: Tensor, target: Tensor, root: int = 0) -> TrajectoryLoss:
+    """Loss of a trajectory model on absolute camera-space joints ``(batch, frames, joints,
+    3)``: MPJPE of the root-relative joints plus VideoPose3D's trajectory loss, the MPJPE of the
+    root weighted by ``1 / z`` of the ground-truth root (far people, whose depth is harder and
+    matters less in the image, count less).
+    """
+    _check_shapes(pred, target, min_dim=3)
+    pred_root, target_root = pred[..., root:root + 1, :], target[..., root:root + 1, :]
+    pose = mpjpe(pred - pred_root, target - target_root)
+    root_term = weighted_mpjpe(pred_root, target_root, 1 / target_root[..., 2])
+    return TrajectoryLoss(pose + root_term, pose, root_term)

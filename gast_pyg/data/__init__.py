@@ -1,6 +1,7 @@
 """Data: VideoPose3D-format loaders, Human3.6M and HumanEva-I cameras, training windows, synthetic motion."""
 from gast_pyg.data.cameras import (
     Camera,
+    back_project,
     camera_to_world,
     image_coordinates,
     load_h36m_cameras,
@@ -15,6 +16,7 @@ from gast_pyg.data.datasets import (
     DataError,
     action_name,
     align_2d_3d,
+    camera_roots,
     camera_targets,
     ground_truth_2d,
     load_positions_2d,
@@ -34,6 +36,7 @@ __all__ = [
     'world_to_camera',
     'camera_to_world',
     'project_to_2d',
+    'back_project',
     'normalize_screen_coordinates',
     'image_coordinates',
     'DataError',
@@ -43,6 +46,7 @@ __all__ = [
     'normalize_keypoints',
     'ground_truth_2d',
     'camera_targets',
+    'camera_roots',
     'root_relative',
     'align_2d_3d',
     'select',
