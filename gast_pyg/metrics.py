@@ -100,7 +100,12 @@ def weighted_mpjpe(pred: Tensor, target: Tensor, weight: Tensor) -> Tensor:
     joints)``. Differentiable.
     """
     _check_shapes(pred, target)
-    return (weight * torch.linalg.vector_norm(pred - target, dim=-1)).mean()
+    errors = torch.linalg.vector_norm(pred - target, dim=-1)
+    if weight.dim() > errors.dim() or any(
+            w not in (1, e) for w, e in zip(reversed(weight.shape), reversed(errors.shape))):
+        raise ValueError(f'weight of shape {tuple(weight.shape)} does not broadcast to the '
+                         f'errors (..., joints) {tuple(errors.shape)}')
+    return (weight * errors).mean()
 
 
 class TrajectoryLoss(NamedTuple):
