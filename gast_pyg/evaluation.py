@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from gast_pyg.data import action_name, flip_average, sequence_inputs
 from gast_pyg.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
+from gast_pyg.models import TrajectoryModel
 from gast_pyg.nn import fold_batch_norms
 from gast_pyg.skeleton import Skeleton
 
@@ -151,6 +152,8 @@ def evaluate(
                 f'3D {seq_3d.shape} differ in frames or joints'
             )
         pred = predict_sequence(lifter, seq_2d[..., :2], flip=flip, skeleton=skeleton)
+        if isinstance(model, TrajectoryModel):  # camera-space output: compare the pose
+            pred = pred - pred[:, model.skeleton.root:model.skeleton.root + 1]
         target = torch.from_numpy(np.ascontiguousarray(seq_3d, dtype=np.float32))
         frames = len(target)
         acc = sums.setdefault(

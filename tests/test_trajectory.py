@@ -30,6 +30,7 @@ from gast_pyg.data import (
     synthetic_motion,
     world_to_camera,
 )
+from gast_pyg.evaluation import evaluate, predict_sequence
 from gast_pyg.metrics import trajectory_loss, weighted_mpjpe
 from gast_pyg.models import TrajectoryModel
 from gast_pyg.models.trajectory import H36M_FOCAL_LENGTH
@@ -216,6 +217,20 @@ def test_root_error_of_a_constant_root_head_by_hand():
     result = evaluate_trajectory(model, *first_camera, cameras, 5.0, flip=False)
     spread = 1000 * np.linalg.norm(true_root - true_root.mean(axis=0), axis=-1).mean()
     assert result['average']['root_mm'] == pytest.approx(spread, rel=1e-4)
+
+
+def test_pose_evaluation_of_a_trajectory_model_compares_root_relative_poses():
+    inputs, targets, _, _ = _synthetic_set(['S8'])
+    action = next(iter(inputs['S8']))
+    one = [{'S8': {action: data['S8'][action][:1]}} for data in (inputs, targets)]
+    model = small('gast', 'shared').eval()
+    model.init_root(torch.tensor([0.5, 0.0, 5.0]))
+    result = evaluate(model, *one, flip=False, metrics=('mpjpe',))
+    pred = predict_sequence(model, inputs['S8'][action][0], flip=False)
+    expected = 1000 * torch.linalg.vector_norm(
+        pred - pred[:, :1] - torch.from_numpy(targets['S8'][action][0]), dim=-1).mean()
+    assert result['average']['mpjpe'] == pytest.approx(expected.item(), rel=1e-4)
+    assert result['average']['mpjpe'] < 2000  # not the 5 m of the camera distance
 
 
 def test_camera_space_poses_scale_depth_with_the_focal_length():
