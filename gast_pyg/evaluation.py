@@ -22,6 +22,7 @@ from torch import nn
 from gast_pyg.data import action_name
 from gast_pyg.lifting import lift_sequence
 from gast_pyg.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
+from gast_pyg.models import TrajectoryModel
 from gast_pyg.nn import fold_batch_norms
 from gast_pyg.skeleton import Skeleton
 
@@ -136,7 +137,10 @@ def evaluate(
             raise ValueError(f'subject {subject!r}, action {key!r}, camera {camera}: '
                              f'{seq_3d.shape[1]} joints, the skeleton names {len(joint_names)}')
         pred = torch.from_numpy(lift_sequence(lifter, seq_2d[..., :2], flip=flip,
-                                              skeleton=skeleton, root_relative=False))
+                                              skeleton=skeleton,
+                                              # a trajectory model's output is camera-space:
+                                              # compare its root-relative pose
+                                              root_relative=isinstance(model, TrajectoryModel)))
         target = torch.from_numpy(np.ascontiguousarray(seq_3d, dtype=np.float32))
         frames = len(target)
         acc = sums.setdefault(

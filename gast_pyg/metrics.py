@@ -1,4 +1,5 @@
-"""Pose errors: MPJPE (protocol 1), P-MPJPE (protocol 2), N-MPJPE and MPJVE.
+"""Pose errors: MPJPE (protocol 1), P-MPJPE (protocol 2), N-MPJPE and MPJVE; the depth-weighted
+MPJPE and the loss of trajectory models.
 
 Every function takes a prediction and a target of the same shape ``(..., joints, 3)`` (any number
 of leading dimensions; :func:`mpjve` reads the frame axis at ``-3``) and returns a 0-dim tensor,
@@ -11,7 +12,7 @@ poses ``(frames, joints, 3)`` are: bone length variation over time, left/right a
 """
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, NamedTuple
 
 import numpy as np
 import torch
@@ -19,8 +20,9 @@ from torch import Tensor
 
 from gast_pyg.skeleton import Skeleton
 
-__all__ = ['mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve', 'bone_lengths', 'bone_length_cv',
-           'limb_asymmetry', 'mean_joint_acceleration', 'pose_quality']
+__all__ = ['mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve', 'weighted_mpjpe', 'TrajectoryLoss',
+           'trajectory_loss', 'bone_lengths', 'bone_length_cv', 'limb_asymmetry',
+           'mean_joint_acceleration', 'pose_quality']
 
 
 def _check_shapes(pred: Tensor, target: Tensor, min_dim: int = 2) -> None:
@@ -144,3 +146,40 @@ def pose_quality(poses: np.ndarray, skeleton: Skeleton,
                 limb_asymmetry=limb_asymmetry(poses, skeleton),
                 mean_acceleration=np.float64(mean_joint_acceleration(poses)),
                 interpolated_fraction=np.float64(np.asarray(interpolated).mean()))
+
+
+def weighted_mpjpe(pred: Tensor, target: Tensor, weight: Tensor) -> Tensor:
+    """MPJPE with a weight per position: ``mean(weight * |pred - target|)``, VideoPose3D's
+    ``weighted_mpjpe``.
+
+    Shapes: ``pred``, ``target`` ``(..., joints, 3)``; ``weight`` broadcastable to ``(...,
+    joints)``. Differentiable.
+    """
+    _check_shapes(pred, target)
+    errors = torch.linalg.vector_norm(pred - target, dim=-1)
+    if weight.dim() > errors.dim() or any(
+            w not in (1, e) for w, e in zip(reversed(weight.shape), reversed(errors.shape))):
+        raise ValueError(f'weight of shape {tuple(weight.shape)} does not broadcast to the '
+                         f'errors (..., joints) {tuple(errors.shape)}')
+    return (weight * errors).mean()
+
+
+class TrajectoryLoss(NamedTuple):
+    """The loss of one batch of a trajectory model and its two terms."""
+
+    total: Tensor  #: ``pose + root``, the value to minimise
+    pose: Tensor  #: MPJPE of the root-relative joints
+    root: Tensor  #: depth-weighted MPJPE of the root position
+
+
+def trajectory_loss(pred: Tensor, target: Tensor, root: int = 0) -> TrajectoryLoss:
+    """Loss of a trajectory model on absolute camera-space joints ``(batch, frames, joints,
+    3)``: MPJPE of the root-relative joints plus VideoPose3D's trajectory loss, the MPJPE of the
+    root weighted by ``1 / z`` of the ground-truth root (far people, whose depth is harder and
+    matters less in the image, count less).
+    """
+    _check_shapes(pred, target, min_dim=3)
+    pred_root, target_root = pred[..., root:root + 1, :], target[..., root:root + 1, :]
+    pose = mpjpe(pred - pred_root, target - target_root)
+    root_term = weighted_mpjpe(pred_root, target_root, 1 / target_root[..., 2])
+    return TrajectoryLoss(pose + root_term, pose, root_term)

@@ -2,6 +2,7 @@
 motion, the 2D noise model and the training data pipeline."""
 from gast_pyg.data.cameras import (
     Camera,
+    back_project,
     camera_to_world,
     image_coordinates,
     load_h36m_cameras,
@@ -16,6 +17,7 @@ from gast_pyg.data.datasets import (
     DataError,
     action_name,
     align_2d_3d,
+    camera_roots,
     camera_targets,
     ground_truth_2d,
     load_positions_2d,
@@ -38,6 +40,7 @@ __all__ = [
     'world_to_camera',
     'camera_to_world',
     'project_to_2d',
+    'back_project',
     'normalize_screen_coordinates',
     'image_coordinates',
     'DataError',
@@ -47,6 +50,7 @@ __all__ = [
     'normalize_keypoints',
     'ground_truth_2d',
     'camera_targets',
+    'camera_roots',
     'root_relative',
     'align_2d_3d',
     'select',

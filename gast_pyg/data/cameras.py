@@ -27,6 +27,7 @@ __all__ = [
     'world_to_camera',
     'camera_to_world',
     'project_to_2d',
+    'back_project',
     'normalize_screen_coordinates',
     'image_coordinates',
 ]
@@ -208,6 +209,29 @@ def project_to_2d(X_cam: np.ndarray, intrinsic: np.ndarray) -> np.ndarray:
     tangential = u @ p[:, None]
     distorted = u * (radial + tangential) + p * r2
     return (f * distorted + c).astype(_float_dtype(X_cam), copy=False)
+
+
+def back_project(
+    points_2d: np.ndarray, depth: np.ndarray | float, intrinsic: np.ndarray, iterations: int = 20
+) -> np.ndarray:
+    """Camera-space points ``(..., 3)`` at ``depth`` (``z``, broadcast against ``(...)``) on the
+    rays through image points ``(..., 2)``: the inverse of :func:`project_to_2d` for a known depth.
+
+    The distortion is undone by fixed-point iteration of its model, starting from the distorted
+    point (``iterations`` steps; a few suffice for the small Human3.6M coefficients). The image
+    points are in the units of ``intrinsic`` (pixels or normalised, as in :func:`project_to_2d`).
+    """
+    points_2d = np.asarray(points_2d)
+    params = np.asarray(intrinsic, dtype=np.float64)
+    f, c, k, p = params[:2], params[2:4], params[4:7], params[7:9]
+    distorted = (points_2d[..., :2].astype(np.float64) - c) / f
+    u = distorted
+    for _ in range(iterations):
+        r2 = np.sum(u * u, axis=-1, keepdims=True)
+        radial = 1 + r2 * (k[0] + r2 * (k[1] + r2 * k[2]))
+        u = (distorted - p * r2) / (radial + u @ p[:, None])
+    z = np.broadcast_to(np.asarray(depth, dtype=np.float64), u.shape[:-1])[..., None]
+    return np.concatenate([u * z, z], axis=-1).astype(_float_dtype(points_2d), copy=False)
 
 
 def normalize_screen_coordinates(X: np.ndarray, w: int, h: int) -> np.ndarray:

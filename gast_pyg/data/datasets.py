@@ -33,6 +33,7 @@ __all__ = [
     'normalize_keypoints',
     'ground_truth_2d',
     'camera_targets',
+    'camera_roots',
     'root_relative',
     'align_2d_3d',
     'select',
@@ -277,6 +278,28 @@ def camera_targets(
         positions_3d,
         cameras,
         lambda X, camera: root_relative(world_to_camera(X, camera.orientation, camera.translation)),
+    )
+
+
+def camera_roots(
+    positions_3d: Mapping[str, Mapping[str, np.ndarray]],
+    cameras: Mapping[str, Sequence[Camera]],
+    root: int = 0,
+) -> dict[str, dict[str, list[np.ndarray]]]:
+    """The root joint's camera-space position beside :func:`camera_targets`.
+
+    Returns ``{subject: {action: [per camera float32 (T, 1, 3)]}}``, metres (``z`` is the depth
+    along the optical axis); ``camera_targets(...) + camera_roots(...)`` are the absolute
+    camera-space joints.
+
+    Raises:
+        DataError: If a subject has no cameras.
+    """
+    return _per_camera(
+        positions_3d,
+        cameras,
+        lambda X, camera: world_to_camera(X[:, root:root + 1], camera.orientation,
+                                          camera.translation),
     )
 
 

@@ -55,7 +55,10 @@ class WindowSampler:
     Args:
         poses_2d: Input sequences, each ``(T_i, J, 2)`` (normalised screen coordinates; a third
             channel of scores is carried along).
-        poses_3d: Matching targets, each ``(T_i, J, 3)`` (root-relative, camera space).
+        poses_3d: Matching targets, each ``(T_i, J, 3)`` (root-relative, camera space; for
+            trajectory models absolute camera-space joints, root-relative plus
+            :func:`~gast_pyg.data.camera_roots`, so each window's target carries its root and a
+            flip negates the root's x with the image).
         receptive_field: Frames per input window (odd).
         causal: Pad ``rf - 1`` frames on the left and none on the right, so the target is the
             window's last frame; otherwise ``rf // 2`` on both sides, the target is its centre.

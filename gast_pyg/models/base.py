@@ -60,6 +60,8 @@ class LiftingModel(nn.Module):
 
     arch: str
     chunk_frames: int = 256
+    #: Values per output frame of :meth:`features` (nodes times channels).
+    feature_size: int
 
     def __init__(self, skeleton: Skeleton, filter_widths: Sequence[int], causal: bool,
                  dropout: float, in_features: int):
@@ -124,6 +126,16 @@ class LiftingModel(nn.Module):
     def lift(self, x: Tensor) -> Tensor:
         """The network on one (checked) input, strided form when ``x`` has
         exactly :attr:`receptive_field` frames."""
+        return self.poses(self.features(x))
+
+    def features(self, x: Tensor) -> Tensor:
+        """Everything but the output layer: ``(batch, frames, joints,
+        in_features) -> (batch, frames - receptive_field + 1, nodes,
+        channels)`` with ``nodes * channels ==`` :attr:`feature_size`."""
+        raise NotImplementedError
+
+    def poses(self, features: Tensor) -> Tensor:
+        """The output layer: :meth:`features` to ``(batch, frames', joints, 3)``."""
         raise NotImplementedError
 
     def extra_repr(self) -> str:

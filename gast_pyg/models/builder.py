@@ -7,6 +7,7 @@ from typing import Any, Mapping, Optional, Sequence, Union
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.models.gastnet import GASTNet
 from gast_pyg.models.tcn import TemporalConvNet
+from gast_pyg.models.trajectory import H36M_FOCAL_LENGTH, TRAJECTORY_DESIGNS, TrajectoryModel
 from gast_pyg.skeleton import Skeleton
 
 SkeletonLike = Union[str, os.PathLike, Skeleton, Mapping[str, Any]]
@@ -34,6 +35,8 @@ def build_model(
     causal: bool = False,
     dropout: Optional[float] = None,
     arch: str = 'gast',
+    trajectory: Optional[str] = None,
+    trajectory_focal_length: Optional[float] = None,
     **kwargs: Any,
 ) -> LiftingModel:
     """Build a lifting model for ``skeleton`` with ``receptive_field`` frames
@@ -45,6 +48,13 @@ def build_model(
     ablation switches ``local_connection``, ``local_symmetry``,
     ``global_attention``, ``adaptive_matrix``); ``arch='tcn'`` the VideoPose3D
     baseline :class:`TemporalConvNet` (defaults: 1024 channels, dropout 0.25).
+
+    ``trajectory='shared'`` or ``'separate'`` wraps it in a
+    :class:`~gast_pyg.models.trajectory.TrajectoryModel` that also predicts the
+    root's camera-space position (from the pose backbone's features, or from a
+    second backbone of the same configuration);
+    ``trajectory_focal_length`` is the normalised focal length of its training
+    cameras (default: Human3.6M's).
     """
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown arch {arch!r}; available: {sorted(ARCHITECTURES)}")
@@ -61,4 +71,17 @@ def build_model(
         kwargs['channels'] = channels
     if dropout is not None:
         kwargs['dropout'] = dropout
-    return model_class(resolve_skeleton(skeleton), filter_widths, causal=causal, **kwargs)
+    if trajectory is not None and trajectory not in TRAJECTORY_DESIGNS:
+        raise ValueError(f"unknown trajectory design {trajectory!r}; available: "
+                         f"{', '.join(TRAJECTORY_DESIGNS)} (or None for poses only)")
+    if trajectory is None and trajectory_focal_length is not None:
+        raise ValueError("trajectory_focal_length needs trajectory='shared' or 'separate'")
+    skeleton = resolve_skeleton(skeleton)
+    model = model_class(skeleton, filter_widths, causal=causal, **kwargs)
+    if trajectory is None:
+        return model
+    root_backbone = None
+    if trajectory == 'separate':
+        root_backbone = model_class(skeleton, filter_widths, causal=causal, **kwargs)
+    focal_length = H36M_FOCAL_LENGTH if trajectory_focal_length is None else trajectory_focal_length
+    return TrajectoryModel(model, root_backbone, focal_length)

@@ -89,19 +89,23 @@ class GASTNet(LiftingModel):
             self.blocks.append(block(2**i * channels))
             dilation *= width
         self.shrink = Pointwise(2**len(filter_widths) * channels, 3, bias=False)
+        self.feature_size = num_joints * self.shrink.in_features
 
     @property
     def config(self) -> Dict[str, Any]:
         return dict(super().config, channels=self.channels, heads=self.heads, **self.ablation)
 
-    def lift(self, x: Tensor) -> Tensor:
+    def features(self, x: Tensor) -> Tensor:
         strided = x.size(1) == self.receptive_field
         x = self.input_norm(x)
         x = F.relu(self.expand_norm(self.expand(x, strided)), inplace=True)
         x = self.blocks[0](x)
         for temporal, block in zip(self.temporal, self.blocks[1:]):
             x = block(temporal(x, strided))
-        return self.shrink(x)
+        return x
+
+    def poses(self, features: Tensor) -> Tensor:
+        return self.shrink(features)
 
     def extra_repr(self) -> str:
         return f'{super().extra_repr()}, channels={self.channels}'

@@ -48,21 +48,24 @@ class TemporalConvNet(LiftingModel):
                                                dropout_after_conv=True))
             dilation *= width
         self.shrink = Pointwise(channels, self.num_joints * 3, bias=True)
+        self.feature_size = channels
 
     @property
     def config(self) -> Dict[str, Any]:
         return dict(super().config, channels=self.channels)
 
-    def lift(self, x: Tensor) -> Tensor:
+    def features(self, x: Tensor) -> Tensor:
         strided = x.size(1) == self.receptive_field
-        batch, _, joints, _ = x.shape
         # All joints of a frame are one feature vector: a single "node".
         x = x.flatten(-2).unsqueeze(-2)
         x = F.relu(self.expand_norm(self.expand(x, strided)), inplace=True)
         x = F.dropout(x, p=self.dropout, training=self.training)
         for temporal in self.temporal:
             x = temporal(x, strided)
-        return self.shrink(x).view(batch, -1, joints, 3)
+        return x
+
+    def poses(self, features: Tensor) -> Tensor:
+        return self.shrink(features).view(features.size(0), -1, self.num_joints, 3)
 
     def extra_repr(self) -> str:
         return f'{super().extra_repr()}, channels={self.channels}'
