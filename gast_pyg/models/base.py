@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any, Dict, Mapping, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
 
 from torch import Tensor, nn
 
@@ -38,6 +38,10 @@ def check_options(owner: str, flags: Mapping[str, Any] = {}, counts: Mapping[str
                 or not (math.isfinite(value) and 0 <= value < 1)):
             raise ValueError(f"{owner}: {name} must be a number in [0, 1), "
                              f"got {bounded_repr(value)}")
+
+
+#: A map applied to every frame on its own: ``(batch, frames, nodes, channels)`` in and out.
+FrameMap = Callable[[Tensor], Tensor]
 
 
 class LiftingModel(nn.Module):
@@ -131,7 +135,22 @@ class LiftingModel(nn.Module):
     def features(self, x: Tensor) -> Tensor:
         """Everything but the output layer: ``(batch, frames, joints,
         in_features) -> (batch, frames - receptive_field + 1, nodes,
-        channels)`` with ``nodes * channels ==`` :attr:`feature_size`."""
+        channels)`` with ``nodes * channels ==`` :attr:`feature_size`, the
+        chain of :meth:`stages`."""
+        strided = x.size(1) == self.receptive_field
+        prepare, stages = self.stages()
+        x = prepare(x)
+        for temporal, after in stages:
+            x = after(temporal(x, strided))
+        return x
+
+    def stages(self) -> Tuple[FrameMap, List[Tuple[nn.Module, FrameMap]]]:
+        """The network before :meth:`poses` as ``(prepare, [(temporal, after), ...])``:
+        :meth:`features` is ``after(temporal(...(prepare(x))))``, where each ``temporal`` is a
+        :class:`~gast_pyg.models.temporal.TemporalConv` or
+        :class:`~gast_pyg.models.temporal.TemporalBlock` (the only layers that mix frames,
+        called as ``temporal(x, strided)``) and ``prepare`` and every ``after`` act on each
+        frame alone (streaming runs them on one frame)."""
         raise NotImplementedError
 
     def poses(self, features: Tensor) -> Tensor:

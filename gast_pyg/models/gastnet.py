@@ -1,12 +1,12 @@
 """GAST-Net: graph attention blocks interleaved with dilated temporal convolutions."""
 from __future__ import annotations
 
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gast_pyg.models.base import LiftingModel, check_options
+from gast_pyg.models.base import FrameMap, LiftingModel, check_options
 from gast_pyg.models.temporal import TemporalBlock, TemporalConv
 from gast_pyg.nn import ChannelsLastBatchNorm, GraphAttentionBlock, Pointwise
 from gast_pyg.skeleton import Skeleton
@@ -95,14 +95,12 @@ class GASTNet(LiftingModel):
     def config(self) -> Dict[str, Any]:
         return dict(super().config, channels=self.channels, heads=self.heads, **self.ablation)
 
-    def features(self, x: Tensor) -> Tensor:
-        strided = x.size(1) == self.receptive_field
-        x = self.input_norm(x)
-        x = F.relu(self.expand_norm(self.expand(x, strided)), inplace=True)
-        x = self.blocks[0](x)
-        for temporal, block in zip(self.temporal, self.blocks[1:]):
-            x = block(temporal(x, strided))
-        return x
+    def stages(self) -> Tuple[FrameMap, List[Tuple[nn.Module, FrameMap]]]:
+        def after_expand(x: Tensor) -> Tensor:
+            return self.blocks[0](F.relu(self.expand_norm(x), inplace=True))
+
+        return self.input_norm, [(self.expand, after_expand),
+                                 *zip(self.temporal, self.blocks[1:])]
 
     def poses(self, features: Tensor) -> Tensor:
         return self.shrink(features)

@@ -1,15 +1,20 @@
 """The temporal convolutional baseline of VideoPose3D (Pavllo et al., 2019)."""
 from __future__ import annotations
 
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gast_pyg.models.base import LiftingModel, check_options
+from gast_pyg.models.base import FrameMap, LiftingModel, check_options
 from gast_pyg.models.temporal import TemporalBlock, TemporalConv
 from gast_pyg.nn import ChannelsLastBatchNorm, Pointwise
 from gast_pyg.skeleton import Skeleton
+
+
+def unchanged(x: Tensor) -> Tensor:
+    """The residual blocks of the baseline are followed by nothing."""
+    return x
 
 
 class TemporalConvNet(LiftingModel):
@@ -54,15 +59,16 @@ class TemporalConvNet(LiftingModel):
     def config(self) -> Dict[str, Any]:
         return dict(super().config, channels=self.channels)
 
-    def features(self, x: Tensor) -> Tensor:
-        strided = x.size(1) == self.receptive_field
-        # All joints of a frame are one feature vector: a single "node".
-        x = x.flatten(-2).unsqueeze(-2)
-        x = F.relu(self.expand_norm(self.expand(x, strided)), inplace=True)
-        x = F.dropout(x, p=self.dropout, training=self.training)
-        for temporal in self.temporal:
-            x = temporal(x, strided)
-        return x
+    def stages(self) -> Tuple[FrameMap, List[Tuple[nn.Module, FrameMap]]]:
+        def one_node(x: Tensor) -> Tensor:  # all joints of a frame are one feature vector
+            return x.flatten(-2).unsqueeze(-2)
+
+        def after_expand(x: Tensor) -> Tensor:
+            x = F.relu(self.expand_norm(x), inplace=True)
+            return F.dropout(x, p=self.dropout, training=self.training)
+
+        return one_node, [(self.expand, after_expand),
+                          *((temporal, unchanged) for temporal in self.temporal)]
 
     def poses(self, features: Tensor) -> Tensor:
         return self.shrink(features).view(features.size(0), -1, self.num_joints, 3)
