@@ -1,25 +1,25 @@
 """Real-time lifting: one 2D frame in, that frame's 3D pose out.
 
 A causal model's output frame ``t`` depends on input frames ``t - rf + 1 .. t`` only, so it can
-run live. :class:`StreamingLifter` keeps the last ``receptive_field`` frames in a ring buffer and
-runs the model on that window (the strided single-window form, :class:`LiftingModel`), so
-``push(frame_t)`` returns exactly what the offline causal model gives for frame ``t`` on the
-whole sequence edge-padded as :func:`gast_pyg.data.sequence_inputs` does (the first frame
-repeated ``rf - 1`` times before the start), up to float rounding (the strided and the dilated
-forms add in a different order: ~1e-6).
+run live. :class:`StreamingLifter` keeps an incremental causal state: every temporal layer keeps,
+in a ring buffer, only the past input frames its taps read (``(width - 1) * dilation + 1``), so a
+new frame costs one output column per layer (the temporal convolution as one matrix product over
+the kept taps) and the per-frame layers (graph attention blocks) run on that one frame. ``push``
+returns what the offline causal model gives for frame ``t`` on the whole sequence edge-padded as
+:func:`gast_pyg.data.sequence_inputs` does (the first frame repeated ``rf - 1`` times before the
+start), up to float rounding (the products add in a different order: ~1e-6).
 
-Latency: ``gast-pyg latency`` (or ``python -m gast_pyg.streaming``) measures the per-frame time of a random-weight model
-(default: 27 frames, 128 channels, causal, one thread) against its compute bound, the FLOPs of
-one receptive-field window divided by the best GEMM rate measured in the same run
-(:func:`measure_latency`). Most of the time goes into the last
-graph attention block (the widest), which runs once per frame in any scheme, so caching the
-earlier blocks' activations between frames would save well under half of it.
+Latency: ``gast-pyg latency`` (or ``python -m gast_pyg.streaming``) measures the per-frame time of
+a random-weight model (default: 27 frames, 128 channels, causal, one thread) against its compute
+bound, the FLOPs of one receptive-field window in the strided form divided by the best GEMM rate
+measured in the same run, alternating with the model re-run on the whole window
+(:func:`measure_latency`).
 """
 from __future__ import annotations
 
 import statistics
 import time
-from typing import Dict, Union
+from typing import Dict, List, Union
 
 import numpy as np
 import torch
@@ -29,11 +29,52 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from gast_pyg.data.windows import flip_average
 from gast_pyg.models.base import LiftingModel
+from gast_pyg.models.temporal import TemporalBlock, TemporalConv
 from gast_pyg.nn import fold_batch_norms
 
 __all__ = ['StreamingLifter', 'gemm_gflops', 'measure_latency']
 
 ArrayLike = Union[np.ndarray, Tensor]
+
+
+class CausalTaps:
+    """The past inputs of one causal temporal convolution and its output for the newest frame.
+
+    Keeps the last ``(kernel_size - 1) * dilation + 1`` input frames of ``(batch, nodes,
+    channels)``; :meth:`push` adds a frame ``(batch, 1, nodes, in_channels)`` and returns the
+    convolution's output at it ``(batch, 1, nodes, out_channels)``: the taps every ``dilation``
+    frames ending at the newest, times the weight flattened to ``(out, kernel_size * in)``.
+    The first frame pushed fills the whole history (edge padding).
+    """
+
+    def __init__(self, conv: TemporalConv, batch: int, nodes: int):
+        out_channels, in_channels, width, _ = conv.weight.shape
+        self.dilation = conv.dilation[0]
+        self.span = (width - 1) * self.dilation + 1
+        # (out, in, width, 1) -> (out, width * in): tap-major, oldest tap first.
+        self.weight = conv.weight.detach()[..., 0].permute(0, 2, 1).reshape(out_channels, -1)
+        self.bias = None if conv.bias is None else conv.bias.detach()
+        # Every frame is written twice, at p and p + span, so the last span frames are always
+        # the contiguous slice [p + 1, p + 1 + span) in time order.
+        self.history = conv.weight.new_empty(batch, nodes, 2 * self.span, in_channels)
+        self.position = -1
+
+    def reset(self) -> None:
+        self.position = -1
+
+    def push(self, frame: Tensor) -> Tensor:
+        batch, _, nodes, _ = frame.shape
+        if self.position < 0:
+            self.history.copy_(frame.transpose(1, 2).expand_as(self.history))
+            self.position = 0
+        else:
+            self.position = (self.position + 1) % self.span
+            self.history[:, :, self.position] = frame[:, 0]
+            self.history[:, :, self.position + self.span] = frame[:, 0]
+        start = self.position + 1
+        taps = self.history[:, :, start:start + self.span:self.dilation]
+        out = F.linear(taps.reshape(batch * nodes, -1), self.weight, self.bias)
+        return out.view(batch, 1, nodes, -1)
 
 
 class StreamingLifter:
@@ -43,14 +84,14 @@ class StreamingLifter:
         model: A causal :class:`~gast_pyg.models.LiftingModel`; the lifter runs an eval-mode
             copy with folded batch norms (:func:`~gast_pyg.nn.fold_batch_norms`), so later
             changes to ``model``'s weights do not reach it.
-        flip: Average with the prediction on the mirrored window, as
+        flip: Average with the prediction on the mirrored stream, as
             :func:`~gast_pyg.data.flip_average` does offline (twice the work).
 
     ``push(frame)`` takes one frame ``(J, in_features)`` of normalised screen coordinates
     (NumPy or torch) and returns that frame's 3D pose ``(J, 3)`` as a float32 NumPy array, the
     model's raw output (subtract the root joint for root-relative poses, as ``gast-pyg infer``
-    does). The first frame fills the whole window (edge padding). :meth:`reset` starts a new
-    stream.
+    does). The first frame fills every layer's history (edge padding). :meth:`reset` starts a
+    new stream.
 
     Raises:
         ValueError: For a non-causal model, whose output for frame ``t`` needs
@@ -72,8 +113,17 @@ class StreamingLifter:
         parameter = next(model.parameters(), None)
         self._dtype = parameter.dtype if parameter is not None else torch.float32
         self._device = parameter.device if parameter is not None else torch.device('cpu')
-        # Every frame is written twice, at p and p + rf, so the last rf frames are always the
-        # contiguous slice [p + 1, p + 1 + rf) in time order: no copy per frame.
+        self._prepare, self._stages = self.model.stages()
+        batch = 2 if flip else 1
+        with torch.inference_mode():
+            nodes = self._prepare(torch.zeros(1, 1, model.num_joints, model.in_features,
+                                              dtype=self._dtype, device=self._device)).size(2)
+        self._taps: List[CausalTaps] = [
+            CausalTaps(temporal.conv if isinstance(temporal, TemporalBlock) else temporal,
+                       batch, nodes)
+            for temporal, _ in self._stages]
+        # The raw input frames of the receptive field, for :attr:`window`; written twice as in
+        # :class:`CausalTaps`.
         self._buffer = torch.empty(2 * self.receptive_field, model.num_joints, model.in_features,
                                    dtype=self._dtype, device=self._device)
         self._position = -1
@@ -82,6 +132,8 @@ class StreamingLifter:
     def reset(self) -> None:
         """Forget the stream; the next frame is edge-padded again."""
         self._position = -1
+        for taps in self._taps:
+            taps.reset()
         self.frames_seen = 0
 
     @property
@@ -106,10 +158,21 @@ class StreamingLifter:
             self._buffer[self._position] = frame
             self._buffer[self._position + rf] = frame
         self.frames_seen += 1
-        x = self.window.unsqueeze(0)
+        x = frame[None, None]
         with torch.inference_mode():
-            out = flip_average(self.model, x, self.model.skeleton) if self.flip else self.model(x)
+            out = flip_average(self._step, x, self.model.skeleton) if self.flip else self._step(x)
         return out[0, 0].cpu().numpy()
+
+    def _step(self, frames: Tensor) -> Tensor:
+        """The model on the newest frames ``(batch, 1, J, in_features)`` given the state:
+        ``(batch, 1, J, 3)``."""
+        x = self._prepare(frames)
+        for taps, (temporal, after) in zip(self._taps, self._stages):
+            y = taps.push(x)
+            if isinstance(temporal, TemporalBlock):
+                y = temporal.after_conv(y, residual=x)  # causal: the residual is the newest frame
+            x = after(y)
+        return self.model.poses(x)
 
 
 def gemm_gflops(size: int = 1024, repeats: int = 10) -> float:

@@ -77,7 +77,12 @@ class TemporalBlock(nn.Module):
         else:
             start = self.pad + (self.pad if self.causal else 0)
             residual = x[:, start:x.size(1) - 2 * self.pad + start]
-        y = F.relu(self.conv_norm(self.conv(x, strided)), inplace=True)
+        return self.after_conv(self.conv(x, strided), residual)
+
+    def after_conv(self, y: Tensor, residual: Tensor) -> Tensor:
+        """The block from the output ``y`` of its temporal convolution on, with ``residual`` the
+        input frames aligned with ``y`` (streaming computes ``y`` one frame at a time)."""
+        y = F.relu(self.conv_norm(y), inplace=True)
         if self.dropout_after_conv:
             y = F.dropout(y, p=self.dropout, training=self.training)
         y = F.relu(self.pointwise_norm(self.pointwise(y)), inplace=True)
