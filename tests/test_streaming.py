@@ -94,9 +94,12 @@ def test_latency_is_measured(capsys):
     assert 0 < stats['median'] <= stats['p90'] <= stats['max']
     assert stats['fps'] == pytest.approx(1000 / stats['median'])
     assert 0 < stats['gflop'] < 0.01 and stats['gemm_gflops'] > 0.1
+    # One incremental step computes one column per layer: fewer FLOPs than the strided window.
+    assert 0 < stats['step_gflop'] < stats['gflop']
+    assert stats['speedup'] == pytest.approx(stats['window_median'] / stats['median'])
     assert stats['bound'] == pytest.approx(1000 * stats['gflop'] / stats['gemm_gflops'])
     assert stats['ratio'] == pytest.approx(stats['median'] / stats['bound'])
     args = ['latency', '--receptive-field', '9', '--channels', '8', '--frames', '3', '--warmup', '1']
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert 'ms per frame' in out and 'x the bound' in out
+    assert 'ms per frame' in out and 'x the bound' in out and 'window re-run' in out

@@ -126,6 +126,9 @@ class GlobalGraphAttention(MessagePassing):
         else:
             self.register_parameter('adaptive', None)
 
+        # Set by fuse_projection() on inference copies: _projection() computed once.
+        self.register_buffer('fused_weight', None, persistent=False)
+        self.register_buffer('fused_bias', None, persistent=False)
         self.lin_out = Pointwise(in_channels, in_channels, bias=False)
         self.norm = ChannelsLastBatchNorm(in_channels)
         self.batch_norm_pairs = (('lin_out', 'norm'),)
@@ -147,9 +150,19 @@ class GlobalGraphAttention(MessagePassing):
         self.lin_out.reset_parameters()
         self.norm.reset_parameters()
 
+    @torch.no_grad()
+    def fuse_projection(self) -> None:
+        """Compute :meth:`_projection` once and reuse it in eval mode, for inference copies
+        that run many small inputs (streaming: one frame per call). Later changes to the
+        weights are not seen; training mode computes it afresh."""
+        self.fused_weight = self.fused_bias = None
+        self.fused_weight, self.fused_bias = (t.clone() for t in self._projection())
+
     def _projection(self) -> Tuple[Tensor, Tensor]:
         """One weight and bias giving g (C columns), then the target and the
         source score of every head (K columns each)."""
+        if self.fused_weight is not None and not self.training:
+            return self.fused_weight, self.fused_bias
         if not self.attention:
             return self.lin_g.weight, self.lin_g.bias
         shape = (self.heads, self.head_channels, self.in_channels)
