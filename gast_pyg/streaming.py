@@ -116,11 +116,15 @@ class StreamingLifter:
         parameter = next(model.parameters(), None)
         self._dtype = parameter.dtype if parameter is not None else torch.float32
         self._device = parameter.device if parameter is not None else torch.device('cpu')
-        self._prepare, self._stages = self.model.stages()
+        try:
+            self._prepare, self._stages = self.model.stages()
+        except NotImplementedError:  # no stages (a TrajectoryModel): re-run the whole window
+            self._prepare, self._stages = None, []
         batch = 2 if flip else 1
         with torch.inference_mode():
-            nodes = self._prepare(torch.zeros(1, 1, model.num_joints, model.in_features,
-                                              dtype=self._dtype, device=self._device)).size(2)
+            nodes = 0 if self._prepare is None else self._prepare(torch.zeros(
+                1, 1, model.num_joints, model.in_features, dtype=self._dtype,
+                device=self._device)).size(2)
         self._taps: List[CausalTaps] = [
             CausalTaps(temporal.conv if isinstance(temporal, TemporalBlock) else temporal,
                        batch, nodes)
@@ -161,9 +165,12 @@ class StreamingLifter:
             self._buffer[self._position] = frame
             self._buffer[self._position + rf] = frame
         self.frames_seen += 1
-        x = frame[None, None]
+        if self._prepare is None:
+            run, x = self.model, self.window.unsqueeze(0)
+        else:
+            run, x = self._step, frame[None, None]
         with torch.inference_mode():
-            out = flip_average(self._step, x, self.model.skeleton) if self.flip else self._step(x)
+            out = flip_average(run, x, self.model.skeleton) if self.flip else run(x)
         return out[0, 0].cpu().numpy()
 
     def _step(self, frames: Tensor) -> Tensor:

@@ -10,6 +10,7 @@ from gast_pyg import build_model, load_reference_checkpoint
 from gast_pyg.data import sequence_inputs
 from gast_pyg.cli import main
 from gast_pyg.lifting import lift_sequence
+from gast_pyg.models import TrajectoryModel
 from gast_pyg.streaming import StreamingLifter, measure_latency
 
 CAUSAL_FIXTURE = SHARED / 'fixtures' / 'gastnet_reference' / 'gastnet_h36m17_rf27_ch16_causal.pt'
@@ -53,6 +54,15 @@ def test_streaming_equals_the_offline_causal_model(arch, receptive_field, flip):
         np.testing.assert_array_equal(lifter.window[-1].numpy(), seq[-1])
         np.testing.assert_array_equal(lifter.window[0].numpy(), seq[-receptive_field])
         lifter.reset()
+
+
+def test_a_model_without_stages_streams_by_re_running_the_window():
+    model = TrajectoryModel(tiny(receptive_field=9)).eval()
+    seq = stream(20, seed=4)
+    lifter = StreamingLifter(model, flip=True)
+    online = np.stack([lifter.push(frame) for frame in seq])
+    expected = lift_sequence(model, seq, flip=True, root_relative=False)
+    np.testing.assert_allclose(online, expected, atol=1e-5, rtol=1e-5)
 
 
 def test_a_stream_differs_from_its_reset_restart():
