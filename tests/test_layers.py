@@ -108,6 +108,24 @@ def test_global_attention_dense_path_equals_message_passing():
     torch.testing.assert_close(alpha_dense, alpha_sparse, atol=1e-6, rtol=1e-5)
 
 
+def test_global_attention_fused_projection_is_reused_in_eval_mode_only():
+    layer = GlobalGraphAttention(12, 7, heads=3).eval()
+    for p in layer.parameters():
+        torch.nn.init.normal_(p, std=0.5)
+    x = torch.randn(2, 7, 12)
+    with torch.no_grad():
+        before = layer(x)
+        layer.fuse_projection()
+        torch.testing.assert_close(layer(x), before, atol=0, rtol=0)
+        layer.lin_theta.weight.mul_(2)  # not seen by the fused copy in eval mode ...
+        torch.testing.assert_close(layer(x), before, atol=0, rtol=0)
+        layer.train()  # ... computed afresh in training mode
+        layer.dropout = 0.0
+        layer.norm.eval()
+        assert not torch.allclose(layer(x), before)
+    assert 'fused_weight' not in layer.state_dict()
+
+
 def test_global_attention_matches_dense_formula_on_a_sparse_graph():
     edge_index = random_graph()
     layer = GlobalGraphAttention(8, 7, heads=2, edge_index=edge_index).eval()
