@@ -122,9 +122,10 @@ def add_data_options(parser: argparse.ArgumentParser, training: bool) -> None:
         group.add_argument('--augment-2d', choices=AUGMENTATIONS_2D, default='none',
                            help="training subjects' 2D: 'detector' makes it detector-like from "
                                 'the ground-truth projections (size-scaled per-joint noise, '
-                                'joint-definition offsets, gaps, outliers, zoom and crop; seeded '
-                                'by --seed, instead of --noise-2d); test and validation 2D stay '
-                                'as --data-2d / --noise-2d make them')
+                                'joint-definition offsets, gaps, outliers, zoom and crop, the '
+                                'last two not with --trajectory; seeded by --seed, instead of '
+                                '--noise-2d); test and validation 2D stay as --data-2d / '
+                                '--noise-2d make them')
         group.add_argument('--train-subjects', type=subjects, metavar='S1,S5,...', default=None,
                            help='training subjects (unset: by dataset, h36m: S1,S5,S6,S7,S8)')
     group.add_argument('--test-subjects', type=subjects, metavar='S9,S11', default=None,

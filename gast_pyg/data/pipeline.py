@@ -146,8 +146,10 @@ def load_data(
     screen-normalised; targets root-relative in each camera, roots in camera space. With
     ``--augment-2d detector`` (``options.augment_2d``; absent means ``'none'``) the subjects of
     ``'--train-subjects'`` also get detector-like 2D made from their clean projections, seeded by
-    ``--seed`` (:attr:`PoseData.augmented_inputs`, which replaces ``--noise-2d`` for training);
-    the inputs that are evaluated stay as ``--data-2d`` / ``--noise-2d`` make them.
+    ``--seed`` (:attr:`PoseData.augmented_inputs`, which replaces ``--noise-2d`` for training;
+    without the zoom and crop for a trajectory model, ``options.trajectory``, whose root targets
+    hold for the real cameras only); the inputs that are evaluated stay as ``--data-2d`` /
+    ``--noise-2d`` make them.
 
     Raises:
         DataError: One clear error naming the file, option, subject, action or camera at fault:
@@ -162,7 +164,11 @@ def load_data(
         raise DataError(f'--augment-2d {augment}: expected one of {", ".join(AUGMENTATIONS_2D)}')
     if augment == 'detector':
         # At call time: detector_noise uses gast_pyg.keypoints, whose import needs this package.
-        from gast_pyg.data.detector_noise import add_detector_noise_2d, detector_sigmas
+        from gast_pyg.data.detector_noise import (
+            DetectorNoise,
+            add_detector_noise_2d,
+            detector_sigmas,
+        )
         if options.data_2d != 'gt':
             raise DataError(f'--augment-2d detector makes detector-like 2D from the ground-truth '
                             f'projections; it needs --data-2d gt, not --data-2d {options.data_2d}')
@@ -225,8 +231,12 @@ def load_data(
                 add_noise_2d(_to_pixels(inputs, cameras), options.noise_2d, options.seed), cameras)
         if augment == 'detector':
             training = {s: projected[s] for s in subjects.get('--train-subjects', ())}
+            # A zoom or crop would move the person in the image but not in camera space: the
+            # root targets of a trajectory model need the real camera.
+            params = (DetectorNoise(zoom_range=(1.0, 1.0), crop=False)
+                      if getattr(options, 'trajectory', None) else None)
             augmented = normalize_keypoints(add_detector_noise_2d(
-                _to_pixels(training, cameras), cameras, options.seed, skeleton=skeleton), cameras)
+                _to_pixels(training, cameras), cameras, options.seed, params, skeleton), cameras)
     else:
         positions_2d, _ = load_positions_2d(options.data_2d)
         for subject, actions in positions_2d.items():
