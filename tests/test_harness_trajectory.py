@@ -173,7 +173,8 @@ def test_augment_2d_detector_keeps_the_camera_of_a_trajectory_model():
     assert max(shifts[0]) > 0.05
     # ... without them the person stays where the camera sees it (noise and offsets only).
     assert max(shifts[1]) < 0.02
-    for a, b in zip(plain.inputs['S1']['Walking 1'], trajectory.augmented_inputs['S1']['Walking 1']):
+    for a, b in zip(plain.inputs['S1']['Walking 1'],
+                    trajectory.augmented_inputs['S1']['Walking 1']):
         assert np.abs(a - b).mean() > 0.002
 
 
