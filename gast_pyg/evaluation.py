@@ -194,12 +194,14 @@ def evaluate(
     return results
 
 
-def format_table(results: Mapping[str, Any], title: str | None = None) -> str:
-    """A Markdown table laid out like Table 2 of the paper: one row per protocol
-    (:data:`PROTOCOLS`), one column per action (paper order and abbreviations) and ``Avg``."""
+def format_table(results: Mapping[str, Any], title: str | None = None,
+                 rows: Mapping[str, str] = PROTOCOLS) -> str:
+    """A Markdown table laid out like Table 2 of the paper: one row per metric of ``rows``
+    (``{metric: label}``, by default the protocols :data:`PROTOCOLS`) that ``results`` has, one
+    column per action (paper order and abbreviations) and ``Avg``."""
     actions = results['actions']
     names = list(actions)
-    metrics = [m for m in METRICS if m in results['average']]
+    metrics = [m for m in rows if m in results['average']]
     header = ['Protocol', *(H36M_ACTIONS.get(name, name) for name in names), 'Avg']
     lines = [] if title is None else [title, '']
     lines.append('| ' + ' | '.join(header) + ' |')
@@ -207,7 +209,7 @@ def format_table(results: Mapping[str, Any], title: str | None = None) -> str:
     for metric in metrics:
         cells = [f'{actions[name][metric]:.1f}' for name in names]
         lines.append(
-            f'| {PROTOCOLS[metric]} | ' + ' | '.join(cells)
+            f'| {rows[metric]} | ' + ' | '.join(cells)
             + f' | **{results["average"][metric]:.1f}** |'
         )
     return '\n'.join(lines)

@@ -8,14 +8,24 @@ dropout 0.05, 10 fps input) and ``humaneva``, and a small fast configuration for
 the demo used when no ``--data-3d`` is given.
 
 Training samples receptive-field windows with :class:`~gast_pyg.data.WindowSampler` (seeded
-shuffling, flip augmentation), minimises MPJPE on root-relative joints, validates P1 each epoch
-and writes ``best.pt`` (lowest validation P1, when it improved) and then ``last.pt`` (full
-training state) atomically after every epoch; ``last.pt`` records the best epoch's error, and
-since ``best.pt`` is written first, a run killed between the two writes leaves a ``best.pt`` at
-least as new as ``last.pt``'s record. ``resume`` restores weights, optimizer, learning rate,
-epoch, the sampler's and torch's random streams, so a resumed run ends with the same weights as
-an uninterrupted one. Under ``torchrun`` every process trains on a disjoint shard of each epoch's
-batches with DistributedDataParallel (gloo on CPU, nccl on CUDA).
+shuffling, flip augmentation; ``--augment-2d detector`` cuts them from detector-like 2D),
+minimises MPJPE on root-relative joints, validates P1 each epoch and writes ``best.pt`` (lowest
+validation P1, when it improved) and then ``last.pt`` (full training state) atomically after
+every epoch; ``last.pt`` records the best epoch's error, and since ``best.pt`` is written first,
+a run killed between the two writes leaves a ``best.pt`` at least as new as ``last.pt``'s record.
+``resume`` restores weights, optimizer, learning rate, epoch, the sampler's and torch's random
+streams, so a resumed run ends with the same weights as an uninterrupted one. Under ``torchrun``
+every process trains on a disjoint shard of each epoch's batches with DistributedDataParallel
+(gloo on CPU, nccl on CUDA).
+
+With ``--trajectory`` the model is a :class:`~gast_pyg.models.TrajectoryModel` that also places
+the root in camera space: it trains on absolute camera-space targets (flipping negates the root's
+x with the image) with :func:`~gast_pyg.metrics.trajectory_loss` (root-relative MPJPE plus the
+depth-weighted root error), its root head starts at the mean training root, its focal length is
+the mean of the training cameras' (:class:`~gast_pyg.models.TrajectoryModel`), and the checkpoints
+record the mean training root depth (``training['trajectory_mean_depth_m']``), the depth of the
+evaluation's baseline, so a checkpoint is evaluated without its training data. Validation stays
+P1 of the root-relative pose.
 """
 from __future__ import annotations
 
@@ -31,15 +41,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.distributed as dist
 
+from gast_pyg.camera_space import mean_root_depth
 from gast_pyg.checkpoints import CheckpointError, load_checkpoint, load_weights, save_checkpoint
-from gast_pyg.data import DataError, WindowSampler, resolve_subjects
-from gast_pyg.data.pipeline import PoseData, flatten, load_data
+from gast_pyg.data import Camera, DataError, WindowSampler, resolve_subjects
+from gast_pyg.data.pipeline import Nested, PoseData, flatten, load_data
 from gast_pyg.evaluation import evaluate
-from gast_pyg.metrics import mpjpe
-from gast_pyg.models import build_model
+from gast_pyg.metrics import mpjpe, trajectory_loss
+from gast_pyg.models import TrajectoryModel, build_model
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.runtime import configure_threads
 
@@ -78,7 +90,10 @@ _RESUME_KEYS = (
     'synthetic_sequences', 'synthetic_frames', 'arch', 'receptive_field', 'channels', 'causal',
     'dropout', 'batch_size', 'lr', 'lr_decay', 'downsample', 'flip_augment', 'seed', 'amp',
     'world_size', 'local_connection', 'local_symmetry', 'global_attention', 'adaptive_matrix',
+    'trajectory', 'augment_2d',
 )
+#: What a checkpoint saved before an option existed ran with.
+_RESUME_DEFAULTS = {'augment_2d': 'none'}
 
 #: GAST-Net's components, ``build_model`` keywords (all on unless a run switches one off for
 #: the ablation), and what each one keeps.
@@ -145,14 +160,15 @@ def resolve_options(args: Any) -> Any:
 @dataclass
 class TrainResult:
     """What :func:`train` returns: the final model (eval mode), the per-epoch history, the
-    checkpoint folder, the data it was trained on and this process's rank (only rank 0
-    reports)."""
+    checkpoint folder, the data it was trained on, this process's rank (only rank 0 reports)
+    and, for a trajectory model, the mean training root depth (metres)."""
 
     model: LiftingModel
     history: list[dict[str, Any]]
     checkpoint_dir: Path
     data: PoseData | None = field(default=None, repr=False)
     rank: int = 0
+    mean_root_depth: float | None = None
 
 
 @dataclass
@@ -239,10 +255,11 @@ def _resume(path: Path, model: LiftingModel, optimizer: torch.optim.Optimizer,
         raise CheckpointError(f'{path}: not a training checkpoint of gast-pyg train (no '
                               'optimizer or training state); it can be evaluated, not resumed')
     for key in _RESUME_KEYS:
-        if saved.get(key) != options.get(key):
+        value = saved.get(key, _RESUME_DEFAULTS.get(key))
+        if value != options.get(key):
             what = 'processes' if key == 'world_size' else _flag(key)
             raise CheckpointError(
-                f'{path}: saved with {what} {saved.get(key)!r}, this run has '
+                f'{path}: saved with {what} {value!r}, this run has '
                 f'{options.get(key)!r}; resume with the options of the run (only --epochs and '
                 f'paths/devices may change)')
     load_weights(model, checkpoint, source=str(path))
@@ -270,6 +287,22 @@ def _shard(batches: Iterator, rank: int, world_size: int, count: int) -> Iterato
 
 def _print(*parts: Any) -> None:
     print(*parts, flush=True)
+
+
+def _mean_root(roots: Nested) -> torch.Tensor:
+    """The mean camera-space root ``(3,)`` over every frame of ``roots``."""
+    return torch.from_numpy(np.concatenate([seq.reshape(-1, 3) for seq in flatten(roots)])
+                            .mean(axis=0, dtype=np.float64).astype(np.float32))
+
+
+def _mean_focal_length(cameras: Mapping[str, list[Camera]], subjects: list[str]) -> float:
+    """The mean normalised horizontal focal length ``2 f_px / width`` of ``subjects``' cameras."""
+    return float(np.mean([camera.focal_length[0] for s in subjects for camera in cameras[s]]))
+
+
+def _absolute(targets: Nested, roots: Nested) -> list[np.ndarray]:
+    """Absolute camera-space joints, sequence by sequence in :func:`flatten`'s order."""
+    return [relative + root for relative, root in zip(flatten(targets), flatten(roots))]
 
 
 def synthetic_banner(data: PoseData, log: Callable[..., None]) -> None:
@@ -318,9 +351,16 @@ def _train(args: Any, runtime: _Runtime, data: PoseData | None) -> TrainResult:
     for (subject, action), (other, other_action) in leaks:
         log(f'excluded {subject} {action!r} from training: the same motion as held-out '
             f'{other} {other_action!r}')
-    train_inputs, train_targets = data.subset(args.train_subjects, [pair[0] for pair in leaks])
+    excluded = [pair[0] for pair in leaks]
+    train_inputs, train_targets = data.subset(args.train_subjects, excluded, training=True)
+    trajectory = getattr(args, 'trajectory', None)
+    if trajectory:
+        train_roots = data.subset_roots(args.train_subjects, excluded)
+        sampler_targets = _absolute(train_targets, train_roots)
+    else:
+        sampler_targets = flatten(train_targets)
     sampler = WindowSampler(
-        flatten(train_inputs), flatten(train_targets), args.receptive_field,
+        flatten(train_inputs), sampler_targets, args.receptive_field,
         causal=args.causal, downsample=args.downsample, batch_size=args.batch_size // world_size,
         shuffle=True, seed=args.seed, flip_augment=args.flip_augment, skeleton=data.skeleton)
     steps = len(sampler) // world_size
@@ -332,11 +372,17 @@ def _train(args: Any, runtime: _Runtime, data: PoseData | None) -> TrainResult:
     components = {key: getattr(args, key, True) for key in COMPONENTS} if args.arch == 'gast' else {}
     model = build_model(skeleton=data.skeleton, receptive_field=args.receptive_field,
                         channels=args.channels, causal=args.causal, dropout=args.dropout,
-                        arch=args.arch, **components).to(device)
+                        arch=args.arch, trajectory=trajectory, **components,
+                        **({'trajectory_focal_length': _mean_focal_length(
+                            data.cameras, args.train_subjects)} if trajectory else {}))
+    options = _training_options(args, world_size)
+    if isinstance(model, TrajectoryModel):
+        model.init_root(_mean_root(train_roots))
+        options['trajectory_mean_depth_m'] = mean_root_depth(train_roots)
+    model.to(device)
     if world_size > 1:
         torch.manual_seed(args.seed + rank)  # an own dropout stream per process
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, amsgrad=True)
-    options = _training_options(args, world_size)
     state: dict[str, Any] = dict(epoch=0, lr=args.lr, best=math.inf, history=[])
     checkpoint_dir = Path(args.checkpoint_dir)
     if args.resume:
@@ -347,7 +393,8 @@ def _train(args: Any, runtime: _Runtime, data: PoseData | None) -> TrainResult:
     parameters = sum(p.numel() for p in model.parameters())
     log(f'data: {data.description}')
     log(f'model: {args.arch} rf {model.receptive_field}, {args.channels} channels, '
-        f'{parameters:,} parameters, causal={args.causal}, dropout {args.dropout}')
+        f'{parameters:,} parameters, causal={args.causal}, dropout {args.dropout}'
+        + (f', trajectory {trajectory}' if trajectory else ''))
     for warning in getattr(args, 'subject_warnings', ()):
         log(warning)
     log(f'training on {", ".join(args.train_subjects)} (testing on '
@@ -370,7 +417,7 @@ def _train(args: Any, runtime: _Runtime, data: PoseData | None) -> TrainResult:
             group['lr'] = lr
         network.train()
         started = time.perf_counter()
-        loss_sum, windows = 0.0, 0
+        loss_sum, root_sum, windows = 0.0, 0.0, 0
         batches = _shard(iter(sampler), rank, world_size, steps)
         if rank == 0 and args.progress and sys.stderr.isatty():
             from tqdm.auto import tqdm
@@ -380,12 +427,17 @@ def _train(args: Any, runtime: _Runtime, data: PoseData | None) -> TrainResult:
             inputs, targets = inputs.to(device), targets.to(device)
             with torch.autocast(device.type, dtype=amp_dtype, enabled=args.amp):
                 predicted = network(inputs)
-            loss = mpjpe(predicted.float(), targets)
+            if trajectory:
+                terms = trajectory_loss(predicted.float(), targets, data.skeleton.root)
+                loss, pose_loss = terms.total, terms.pose
+                root_sum += terms.root.item() * len(inputs)
+            else:
+                loss = pose_loss = mpjpe(predicted.float(), targets)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(optimizer)
             scaler.update()
-            loss_sum += loss.item() * len(inputs)
+            loss_sum += pose_loss.item() * len(inputs)
             windows += len(inputs)
             if hasattr(batches, 'set_postfix') and step % 10 == 0:
                 batches.set_postfix(loss=f'{1000 * loss_sum / windows:.1f}mm', lr=f'{lr:.2e}',
@@ -393,9 +445,10 @@ def _train(args: Any, runtime: _Runtime, data: PoseData | None) -> TrainResult:
         if hasattr(batches, 'close'):
             batches.close()
         if world_size > 1:
-            totals = torch.tensor([loss_sum, windows], dtype=torch.float64, device=device)
+            totals = torch.tensor([loss_sum, root_sum, windows], dtype=torch.float64,
+                                  device=device)
             dist.all_reduce(totals)
-            loss_sum, windows = totals.tolist()
+            loss_sum, root_sum, windows = totals.tolist()
         train_seconds = time.perf_counter() - started
 
         val = None
@@ -406,6 +459,8 @@ def _train(args: Any, runtime: _Runtime, data: PoseData | None) -> TrainResult:
                       val_mpjpe=val, train_seconds=train_seconds,
                       seconds=time.perf_counter() - started,
                       windows_per_second=windows / train_seconds)
+        if trajectory:
+            record['train_root_loss'] = root_sum / windows
         state['history'].append(record)
         lr *= args.lr_decay
         rng_states = _all_rng_states(runtime)
@@ -421,11 +476,13 @@ def _train(args: Any, runtime: _Runtime, data: PoseData | None) -> TrainResult:
                 save_checkpoint(checkpoint_dir / 'best.pt', model, **payload)
             save_checkpoint(checkpoint_dir / 'last.pt', model, **payload)
             val_text = '' if val is None else f'  val P1 {val:.1f} mm{" *" if improved else ""}'
+            root_text = (f'  root loss {record["train_root_loss"]:.4f}' if trajectory else '')
             log(f'epoch {epoch + 1}/{args.epochs}  lr {record["lr"]:.2e}  train MPJPE '
-                f'{record["train_mpjpe"]:.1f} mm{val_text}  {record["seconds"]:.0f} s '
+                f'{record["train_mpjpe"]:.1f} mm{root_text}{val_text}  {record["seconds"]:.0f} s '
                 f'({record["windows_per_second"]:.0f} windows/s)')
         if world_size > 1:
             dist.barrier()
 
     model.eval()
-    return TrainResult(model, state['history'], checkpoint_dir, data, rank)
+    return TrainResult(model, state['history'], checkpoint_dir, data, rank,
+                       options.get('trajectory_mean_depth_m'))

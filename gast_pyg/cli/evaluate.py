@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from gast_pyg.checkpoints import load_any_checkpoint
+from gast_pyg.checkpoints import CheckpointError, load_any_checkpoint
 from gast_pyg.cli.options import (
     HelpFormatter,
     add_checkpoint_options,
@@ -19,6 +20,7 @@ from gast_pyg.cli.options import (
 from gast_pyg.cli.report import evaluate_and_report
 from gast_pyg.data import shared_subjects
 from gast_pyg.data.pipeline import load_data
+from gast_pyg.models import TrajectoryModel
 from gast_pyg.training import default_downsample, resolve_device, resolve_options, synthetic_banner
 
 
@@ -46,26 +48,37 @@ def evaluate_checkpoint(args: Any, path: Path) -> dict[str, Any]:
     """Evaluate the checkpoint ``path`` with the data options of ``args``; returns the report.
 
     Without an explicit ``--downsample``, our checkpoints are evaluated at the frame rate they
-    were trained at."""
+    were trained at. A trajectory checkpoint is also evaluated in camera space, against the
+    baseline at the mean training root depth it records."""
     skeleton = args.skeleton  # the checkpoint's, not the dataset's default
     args = resolve_options(args)
     if args.threads:
         torch.set_num_threads(args.threads)
     model, info = load_any_checkpoint(path, skeleton=skeleton, causal=args.causal)
     model.to(resolve_device(args.device))
+    training = info.get('training') or {}
+    mean_root_depth = training.get('trajectory_mean_depth_m')
+    if isinstance(model, TrajectoryModel) and not (
+            type(mean_root_depth) in (int, float) and 0 < mean_root_depth < math.inf):
+        raise CheckpointError(f"{path}: a trajectory checkpoint without the mean training root "
+                              f"depth of the baseline ('training' entry "
+                              f"'trajectory_mean_depth_m': expected metres > 0, got "
+                              f"{mean_root_depth!r}); checkpoints of gast-pyg train --trajectory "
+                              f"have it")
     if args.downsample is None:
-        trained = (info.get('training') or {}).get('downsample')
+        trained = training.get('downsample')
         args.downsample = int(trained) if trained else default_downsample(
             args.dataset, model.receptive_field)
     data = load_data(args, {'--test-subjects': args.test_subjects}, skeleton=model.skeleton)
     synthetic_banner(data, print)
-    trained_on = (info.get('training') or {}).get('train_subjects') or ()
+    trained_on = training.get('train_subjects') or ()
     for subject in shared_subjects(args.test_subjects, trained_on):
         print(f'warning: {path} was trained on test subject {subject}: its errors are errors on '
               'training data', flush=True)
     return evaluate_and_report(model, data, args, f'{path}, {info["kind"]} checkpoint',
                                extra={'checkpoint_kind': info['kind'],
-                                      'checkpoint_epoch': info.get('epoch')})
+                                      'checkpoint_epoch': info.get('epoch')},
+                               mean_root_depth=mean_root_depth)
 
 
 def run(args: argparse.Namespace) -> int:

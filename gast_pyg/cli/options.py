@@ -22,7 +22,9 @@ from gast_pyg.cli.types import (
 from gast_pyg.configs import available as available_configs
 from gast_pyg.configs import config_path, load_run_config
 from gast_pyg.data.noise import NOISE_OUTLIER_RATE, NOISE_OUTLIER_SCALE
+from gast_pyg.data.pipeline import AUGMENTATIONS_2D
 from gast_pyg.models.builder import ARCHITECTURES, FILTER_WIDTHS
+from gast_pyg.models.trajectory import TRAJECTORY_DESIGNS
 from gast_pyg.training import COMPONENTS, PRESETS
 
 __all__ = ['HelpFormatter', 'positive_int', 'non_negative_float', 'subjects', 'actions',
@@ -117,6 +119,13 @@ def add_data_options(parser: argparse.ArgumentParser, training: bool) -> None:
                             f'{100 * NOISE_OUTLIER_RATE:g}%% of keypoints are outliers, '
                             f'displaced with {NOISE_OUTLIER_SCALE:g}x that std instead')
     if training:
+        group.add_argument('--augment-2d', choices=AUGMENTATIONS_2D, default='none',
+                           help="training subjects' 2D: 'detector' makes it detector-like from "
+                                'the ground-truth projections (size-scaled per-joint noise, '
+                                'joint-definition offsets, gaps, outliers, zoom and crop, the '
+                                'last two not with --trajectory; seeded by --seed, instead of '
+                                '--noise-2d); test and validation 2D stay as --data-2d / '
+                                '--noise-2d make them')
         group.add_argument('--train-subjects', type=subjects, metavar='S1,S5,...', default=None,
                            help='training subjects (unset: by dataset, h36m: S1,S5,S6,S7,S8)')
     group.add_argument('--test-subjects', type=subjects, metavar='S9,S11', default=None,
@@ -150,6 +159,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument('--channels', type=positive_int, default=None,
                        help='width (unset: h36m 128 for gast, 1024 for tcn; synthetic 32 / 256)')
     group.add_argument('--causal', action='store_true', help='causal (real-time) model')
+    group.add_argument('--trajectory', nargs='?', choices=TRAJECTORY_DESIGNS, const='shared',
+                       default=None,
+                       help="also predict the root's camera-space position (trained with the "
+                            "depth-weighted root loss): 'shared' backbone with a root head (the "
+                            "default without a value) or a 'separate' root backbone")
     group.add_argument('--dropout', type=probability, default=None,
                        help='dropout (unset: h36m 0.05 gast, 0.25 tcn; humaneva 0.5)')
     group.add_argument('--skeleton', default=None,

@@ -96,7 +96,8 @@ def train_and_report(args: argparse.Namespace) -> tuple[TrainResult, Optional[di
         print(f'run folder: {folder} (best.pt, last.pt, config.yaml)', flush=True)
         if args.test_subjects:
             report = evaluate_and_report(result.model, result.data, args,
-                                         f'final weights ({folder / "last.pt"})', result.history)
+                                         f'final weights ({folder / "last.pt"})', result.history,
+                                         mean_root_depth=result.mean_root_depth)
     return result, report
 
 

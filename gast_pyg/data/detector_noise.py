@@ -28,7 +28,6 @@ reproduced here, in pixels, before the package's screen normalisation:
 """
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping, Optional, Sequence, Tuple, Union
@@ -36,6 +35,7 @@ from typing import Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from gast_pyg.data.cameras import Camera
+from gast_pyg.data.noise import sequence_rng
 from gast_pyg.keypoints import coco_to_h36m, fill_gaps
 from gast_pyg.skeleton import Skeleton
 
@@ -285,8 +285,8 @@ def add_detector_noise_2d(
     ``{subject: {action: [camera0 (frames, joints, 2|3), ...]}}`` in pixels, each with its
     camera's image size and principal point.
 
-    The stream of each sequence is seeded by ``seed`` and its subject, action and camera, so
-    the result does not depend on which other sequences are loaded.
+    Each sequence draws from its own stream (:func:`~gast_pyg.data.noise.sequence_rng`, as
+    ``--noise-2d`` does).
     """
     skeleton = Skeleton.load(skeleton)
     out: dict[str, dict[str, list[np.ndarray]]] = {}
@@ -295,8 +295,7 @@ def add_detector_noise_2d(
         for action, sequences in actions.items():
             out[subject][action] = []
             for index, (sequence, camera) in enumerate(zip(sequences, cameras[subject])):
-                tag = zlib.crc32(f'{subject}\x00{action}\x00{index}'.encode())
-                rng = np.random.default_rng([abs(int(seed)), tag])
+                rng = sequence_rng(seed, subject, action, index)
                 out[subject][action].append(detector_like_2d(
                     sequence, (camera.res_w, camera.res_h), rng, params, skeleton,
                     camera.center_px))

@@ -1,8 +1,8 @@
 """The training and evaluation data pipeline: 3D and 2D files (or the synthetic demo) to
-model-ready, screen-normalised inputs and root-relative camera-space targets per subject, action
-and camera (:func:`load_data`, :class:`PoseData`), with the 2D noise model applied in pixels and
-the detection of identical motions across subjects (which would leak a held-out subject into
-training)."""
+model-ready, screen-normalised inputs, root-relative camera-space targets and camera-space roots
+per subject, action and camera (:func:`load_data`, :class:`PoseData`), with the 2D noise model and
+the detector-like training augmentation applied in pixels and the detection of identical motions
+across subjects (which would leak a held-out subject into training)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -11,11 +11,17 @@ from typing import Any
 
 import numpy as np
 
-from gast_pyg.data.cameras import image_coordinates, load_h36m_cameras, load_humaneva_cameras
+from gast_pyg.data.cameras import (
+    Camera,
+    image_coordinates,
+    load_h36m_cameras,
+    load_humaneva_cameras,
+)
 from gast_pyg.data.datasets import (
     DataError,
     action_name,
     align_2d_3d,
+    camera_roots,
     camera_targets,
     ground_truth_2d,
     load_positions_2d,
@@ -27,35 +33,49 @@ from gast_pyg.data.noise import add_noise_2d
 from gast_pyg.data.synthetic import synthetic_motion
 from gast_pyg.skeleton import Skeleton
 
-__all__ = ['PoseData', 'load_data', 'identical_motions', 'flatten']
+__all__ = ['AUGMENTATIONS_2D', 'PoseData', 'load_data', 'identical_motions', 'flatten']
+
+#: Choices of ``--augment-2d``: the 2D the training windows are cut from. ``'none'``: the 2D of
+#: ``--data-2d`` / ``--noise-2d``; ``'detector'``: detector-like 2D made from the ground-truth
+#: projections (:func:`~gast_pyg.data.detector_noise.add_detector_noise_2d`).
+AUGMENTATIONS_2D = ('none', 'detector')
+
+Nested = dict[str, dict[str, list[np.ndarray]]]
 
 
 @dataclass
 class PoseData:
-    """Model-ready data: ``inputs`` ``{subject: {action: [per camera (T, J, 2)]}}`` (normalised
-    screen coordinates) and ``targets`` of the same structure ``(T, J, 3)`` (root-relative camera
-    space, metres)."""
+    """Model-ready data, each ``{subject: {action: [per camera array]}}``: ``inputs`` ``(T, J,
+    2)`` (normalised screen coordinates), ``targets`` ``(T, J, 3)`` (root-relative camera space,
+    metres), ``roots`` ``(T, 1, 3)`` (the root joint in camera space, metres; ``targets + roots``
+    are the absolute camera-space joints), with the ``cameras`` of every loaded subject."""
 
-    inputs: dict[str, dict[str, list[np.ndarray]]]
-    targets: dict[str, dict[str, list[np.ndarray]]]
+    inputs: Nested
+    targets: Nested
+    roots: Nested
+    cameras: dict[str, list[Camera]]
     skeleton: Skeleton
     synthetic: bool
     description: str
     #: Pairs ``((subject, action), (subject, action))`` of different subjects holding the same
     #: motion (equal root-relative world poses), e.g. byte-identical release files.
     identical: list[tuple[tuple[str, str], tuple[str, str]]] = field(default_factory=list)
+    #: The training subjects' detector-like 2D of ``--augment-2d detector`` (structure of
+    #: ``inputs``), which training windows are cut from instead of ``inputs``; empty without it.
+    augmented_inputs: Nested = field(default_factory=dict)
 
-    def subset(self, subjects: Sequence[str],
-               exclude: Sequence[tuple[str, str]] = ()) -> tuple[dict, dict]:
+    def subset(self, subjects: Sequence[str], exclude: Sequence[tuple[str, str]] = (),
+               training: bool = False) -> tuple[Nested, Nested]:
         """``(inputs, targets)`` of ``subjects`` only, without the ``(subject, action)``
-        sequences in ``exclude``."""
-        excluded = set(exclude)
+        sequences in ``exclude``; with ``training``, the inputs are the
+        :attr:`augmented_inputs` of the subjects that have them."""
+        inputs = {**self.inputs, **self.augmented_inputs} if training else self.inputs
+        return _pick(inputs, subjects, exclude), _pick(self.targets, subjects, exclude)
 
-        def pick(data: Mapping) -> dict:
-            return {s: {a: v for a, v in data[s].items() if (s, a) not in excluded}
-                    for s in subjects}
-
-        return pick(self.inputs), pick(self.targets)
+    def subset_roots(self, subjects: Sequence[str],
+                     exclude: Sequence[tuple[str, str]] = ()) -> Nested:
+        """The :attr:`roots` of the sequences of :meth:`subset`."""
+        return _pick(self.roots, subjects, exclude)
 
     def leaks(self, train: Sequence[str], held_out: Sequence[str]) -> list[tuple[tuple[str, str],
                                                                               tuple[str, str]]]:
@@ -66,6 +86,12 @@ class PoseData:
                 if first[0] in train and second[0] in held_out and first[0] != second[0]:
                     out.append((first, second))
         return sorted(set(out))
+
+
+def _pick(data: Mapping[str, Mapping[str, list[np.ndarray]]], subjects: Sequence[str],
+          exclude: Sequence[tuple[str, str]]) -> Nested:
+    excluded = set(exclude)
+    return {s: {a: v for a, v in data[s].items() if (s, a) not in excluded} for s in subjects}
 
 
 def identical_motions(
@@ -115,16 +141,41 @@ def load_data(
     """Load, select and prepare the sequences of ``subjects`` (``{option name: subject list}``,
     e.g. ``{'--train-subjects': [...], '--test-subjects': [...]}``) according to resolved
     options (any object with the attributes of ``gast-pyg train``'s options, e.g. from
-    :func:`gast_pyg.training.resolve_options`): 3D from ``--data-3d`` (or the synthetic demo), 2D from ``--data-2d`` or projected
-    (``gt``), ``--noise-2d`` applied in pixels, then screen-normalised; targets root-relative in
-    each camera.
+    :func:`gast_pyg.training.resolve_options`): 3D from ``--data-3d`` (or the synthetic demo),
+    2D from ``--data-2d`` or projected (``gt``), ``--noise-2d`` applied in pixels, then
+    screen-normalised; targets root-relative in each camera, roots in camera space. With
+    ``--augment-2d detector`` (``options.augment_2d``; absent means ``'none'``) the subjects of
+    ``'--train-subjects'`` also get detector-like 2D made from their clean projections, seeded by
+    ``--seed`` (:attr:`PoseData.augmented_inputs`, which replaces ``--noise-2d`` for training;
+    without the zoom and crop for a trajectory model, ``options.trajectory``, whose root targets
+    hold for the real cameras only); the inputs that are evaluated stay as ``--data-2d`` /
+    ``--noise-2d`` make them.
 
     Raises:
         DataError: One clear error naming the file, option, subject, action or camera at fault:
             missing or unreadable file, unknown subject, a subject or action in one file and not
-            the other, 2D shorter than 3D (longer 2D is trimmed), NaN, wrong joint count.
+            the other, 2D shorter than 3D (longer 2D is trimmed), NaN, wrong joint count, a
+            subject without cameras, ``--augment-2d detector`` with a 2D file or a skeleton
+            other than Human3.6M-17.
     """
     skeleton = Skeleton.load(skeleton if skeleton is not None else options.skeleton)
+    augment = getattr(options, 'augment_2d', 'none')
+    if augment not in AUGMENTATIONS_2D:
+        raise DataError(f'--augment-2d {augment}: expected one of {", ".join(AUGMENTATIONS_2D)}')
+    if augment == 'detector':
+        # At call time: detector_noise uses gast_pyg.keypoints, whose import needs this package.
+        from gast_pyg.data.detector_noise import (
+            DetectorNoise,
+            add_detector_noise_2d,
+            detector_sigmas,
+        )
+        if options.data_2d != 'gt':
+            raise DataError(f'--augment-2d detector makes detector-like 2D from the ground-truth '
+                            f'projections; it needs --data-2d gt, not --data-2d {options.data_2d}')
+        try:
+            detector_sigmas(skeleton)
+        except ValueError as error:
+            raise DataError(f'--augment-2d detector: {error}') from error
     if options.dataset == 'humaneva':
         if options.data_3d is None:
             raise DataError('--dataset humaneva needs --data-3d (a VideoPose3D-format HumanEva-I '
@@ -168,13 +219,24 @@ def load_data(
             raise DataError(f'{source}: subject {subject!r} has no sequences of the actions '
                             f'{options.actions}')
     targets = camera_targets(positions_3d, cameras)
+    roots = camera_roots(positions_3d, cameras)
+    augmented: Nested = {}
 
     if options.data_2d == 'gt':
-        inputs = ground_truth_2d(positions_3d, cameras)
+        projected = ground_truth_2d(positions_3d, cameras)
+        inputs = projected
         description = f'{source}, ground-truth 2D'
         if options.noise_2d > 0:
             inputs = normalize_keypoints(
                 add_noise_2d(_to_pixels(inputs, cameras), options.noise_2d, options.seed), cameras)
+        if augment == 'detector':
+            training = {s: projected[s] for s in subjects.get('--train-subjects', ())}
+            # A zoom or crop would move the person in the image but not in camera space: the
+            # root targets of a trajectory model need the real camera.
+            params = (DetectorNoise(zoom_range=(1.0, 1.0), crop=False)
+                      if getattr(options, 'trajectory', None) else None)
+            augmented = normalize_keypoints(add_detector_noise_2d(
+                _to_pixels(training, cameras), cameras, options.seed, params, skeleton), cameras)
     else:
         positions_2d, _ = load_positions_2d(options.data_2d)
         for subject, actions in positions_2d.items():
@@ -201,8 +263,12 @@ def load_data(
         description = f'{source}, 2D from {options.data_2d}'
     if options.noise_2d > 0:
         description += f' + noise {options.noise_2d:g} px (seed {options.seed})'
+    if augmented:
+        description += (f'; training 2D detector-like (--augment-2d detector, seed '
+                        f'{options.seed})')
     identical = [] if synthetic else identical_motions(positions_3d)
-    return PoseData(inputs, targets, skeleton, synthetic, description, identical)
+    return PoseData(inputs, targets, roots, {s: list(cameras[s]) for s in wanted}, skeleton,
+                    synthetic, description, identical, augmented)
 
 
 def flatten(data: Mapping[str, Mapping[str, Sequence[np.ndarray]]]) -> list[np.ndarray]:
