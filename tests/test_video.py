@@ -19,7 +19,8 @@ av = pytest.importorskip('av')
 pytest.importorskip('mediapipe')
 pytest.importorskip('cv2')
 
-from gast_pyg.video.pipeline import quality_summary, video_to_3d  # noqa: E402
+from gast_pyg.inference import quality_summary  # noqa: E402
+from gast_pyg.video.pipeline import video_to_3d  # noqa: E402
 
 
 @pytest.fixture(scope='module')
