@@ -68,10 +68,12 @@ RENDER_SUFFIXES = ('.gif', '.mp4')
 
 def load_model(checkpoint: Optional[PathLike], skeleton: Union[str, Skeleton, None] = None,
                causal: bool = False) -> LiftingModel:
-    """The model of a checkpoint file of either kind (see
-    :func:`~gast_pyg.checkpoints.load_any_checkpoint`) or of a shipped model's name, ``None``
-    for the shipped default (:func:`~gast_pyg.pretrained.resolve_checkpoint`), in eval mode."""
-    path, _ = resolve_checkpoint(None if checkpoint is None else str(checkpoint), causal=causal)
+    """The model of a checkpoint file of either kind (a :class:`~pathlib.Path` or any
+    ``os.PathLike``, see :func:`~gast_pyg.checkpoints.load_any_checkpoint`), of a shipped
+    model's name or file (a ``str``) or ``None`` for the shipped default
+    (:func:`~gast_pyg.pretrained.resolve_checkpoint`), in eval mode."""
+    path = (Path(checkpoint) if isinstance(checkpoint, os.PathLike)
+            else resolve_checkpoint(checkpoint, causal=causal)[0])
     return load_any_checkpoint(path, skeleton=skeleton, causal=causal)[0]
 
 
@@ -275,7 +277,8 @@ def infer(
     :data:`~gast_pyg.keypoints.formats.FORMATS`, ``None``: recognised from the content) and
     write ``output`` (``.npz``, contents in the module docstring) and, with ``render``, an
     animation of the first lifted track's 3D skeleton beside its 2D input (GIF, or MP4 when
-    matplotlib has an ffmpeg writer). ``checkpoint``: a file, a shipped model's name or
+    matplotlib has an ffmpeg writer; a trajectory model's in camera space, with the floor and
+    the camera). ``checkpoint``: a file, a shipped model's name or
     ``None`` (the shipped default). Nothing is written unless everything succeeds; every output
     is checked before any work starts (:func:`~gast_pyg.files.check_output_targets`).
 
@@ -310,9 +313,10 @@ def infer(
         if render is not None:
             from gast_pyg.visualization import render_animation
             span = np.isfinite(lifted.poses_3d[0, :, 0, 0])
-            render_animation(staging.stage(render), lifted.keypoints_2d[0, span],
-                             lifted.poses_3d[0, span], model.skeleton,
-                             image_size=lifted.image_size,
+            camera = lifted.poses_3d_camera is not None
+            poses = lifted.poses_3d_camera if camera else lifted.poses_3d
+            render_animation(staging.stage(render), lifted.keypoints_2d[0, span], poses[0, span],
+                             model.skeleton, image_size=lifted.image_size,
                              frame_indices=lifted.frame_indices[span], fps=fps,
-                             progress=progress)
+                             progress=progress, camera_space=camera)
     return dict(lifted=lifted, options=options)

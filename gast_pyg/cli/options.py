@@ -9,6 +9,7 @@ option's help.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
@@ -65,6 +66,10 @@ def actions(text: str) -> Optional[list[str]]:
     return [name.strip() for name in text.split(',') if name.strip()]
 
 
+#: Suffixes that make a ``--checkpoint`` value a path rather than a shipped model's name.
+CHECKPOINT_SUFFIXES = ('.pt', '.pth', '.bin', '.ckpt', '.tar')
+
+
 # Groups ---------------------------------------------------------------------------------------
 
 def person_choice(text: str) -> PersonChoice:
@@ -99,7 +104,13 @@ def add_checkpoint_options(parser: argparse.ArgumentParser, required: bool = Fal
 def checkpoint_file(args: argparse.Namespace, causal: bool = False) -> Path:
     """The file ``--checkpoint`` names (:func:`~gast_pyg.pretrained.resolve_checkpoint`); when
     it is omitted, the shipped default (``causal``: the default causal one), announced on
-    stdout. Without a shipped default, one error saying to give ``--checkpoint``."""
+    stdout. Without a shipped default, one error saying to give ``--checkpoint``. A value
+    that looks like a path (a folder in it or a checkpoint suffix) is a path, so a missing file
+    is reported as such by the loader."""
+    value = args.checkpoint
+    if value is not None and ('/' in value or os.sep in value
+                              or Path(value).suffix.lower() in CHECKPOINT_SUFFIXES):
+        return Path(value)
     try:
         path, entry = resolve_checkpoint(args.checkpoint, causal=causal)
     except PretrainedError as error:
