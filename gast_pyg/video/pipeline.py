@@ -120,8 +120,10 @@ def video_to_3d(video: PathLike, checkpoint: Optional[PathLike], output: PathLik
             from gast_pyg.video.rendering import render_video
             frames = tqdm(iter_frames(video), total=len(lifted.frame_indices), desc='render',
                           unit='frame', disable=not progress)
-            render_video(staging.stage(render), frames, lifted.keypoints_2d, lifted.poses_3d,
-                         lifted.track_ids, model.skeleton, info.fps)
+            camera = lifted.poses_3d_camera is not None
+            render_video(staging.stage(render), frames, lifted.keypoints_2d,
+                         lifted.poses_3d_camera if camera else lifted.poses_3d,
+                         lifted.track_ids, model.skeleton, info.fps, camera_space=camera)
             seconds['render'] = time.perf_counter() - start - sum(seconds.values())
         options['seconds'] = seconds
         write_tracks(staging.stage(output), lifted, info.fps, options)
