@@ -1,8 +1,8 @@
 """Option groups and value types shared by the ``gast-pyg`` sub-commands, defined once.
 
 A sub-command module builds its parser from these groups (:func:`add_checkpoint_options`,
-:func:`add_keypoint_options`, :func:`add_camera_options`, :func:`add_data_options`, :func:`add_model_options`,
-:func:`add_runtime_options`), so an option means the same thing and shows the same default in
+:func:`add_keypoint_options`, :func:`add_camera_options`, :func:`add_data_options`,
+:func:`add_model_options`, :func:`add_runtime_options`), so an option means the same thing and shows the same default in
 every command. Every parser uses :class:`HelpFormatter`, which appends ``(default: ...)`` to each
 option's help.
 """
@@ -92,7 +92,8 @@ def add_checkpoint_options(parser: argparse.ArgumentParser, required: bool = Fal
     group.add_argument('--checkpoint', *aliases, dest='checkpoint', required=required,
                        metavar='FILE|NAME', default=None,
                        help="a gast-pyg checkpoint, an authors' .bin or the name of a shipped "
-                            "model (gast-pyg models)" + ('' if required else f' (unset: {default})'))
+                            "model (gast-pyg models)"
+                            + ('' if required else f' (unset: {default})'))
     group.add_argument('--skeleton', default=None,
                        help="bundled skeleton name or YAML path of an authors' checkpoint (by "
                             "default chosen by joint count); for gast-pyg checkpoints a check")
