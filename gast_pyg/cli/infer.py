@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument('--output', required=True, metavar='OUT.npz', help='the .npz to write')
     group.add_argument('--render', default=None, metavar='OUT.gif|OUT.mp4',
                        help='also write an animation of the first track\'s 3D skeleton beside '
-                            'its 2D input (needs the viz extra; unset: none)')
+                            'its 2D input, needs the viz extra (unset: none)')
     group.add_argument('--fps', type=positive_float, default=25.0,
                        help='frame rate stored and of the animation')
     group.add_argument('--flip', action='store_true',
