@@ -105,6 +105,28 @@ def _short(name: str) -> str:
 # Animation.
 
 
+def _draw_floor_and_camera(ax, plot_3d: np.ndarray, root: int, centre: np.ndarray,
+                           radius: float) -> None:
+    """A floor grid at the lowest joint of the clip with the root's path on it, and the
+    camera: a pyramid at the origin looking along the depth axis (plot axes: x, depth, up)."""
+    floor = float(plot_3d[..., 2].min())
+    ax.plot(plot_3d[:, root, 0], plot_3d[:, root, 1], np.full(len(plot_3d), floor),
+            color='tab:green', lw=1.2)
+    ticks = np.linspace(-radius, radius, 9)
+    for offset in ticks:
+        ax.plot(centre[0] + [-radius, radius], [centre[1] + offset] * 2, [floor] * 2,
+                color='0.8', lw=0.8)
+        ax.plot([centre[0] + offset] * 2, centre[1] + [-radius, radius], [floor] * 2,
+                color='0.8', lw=0.8)
+    size = radius * 0.12
+    corners = np.array([[-1, 2, -0.75], [1, 2, -0.75], [1, 2, 0.75], [-1, 2, 0.75]]) * size
+    for a, b in zip(corners, np.roll(corners, 1, axis=0)):
+        ax.plot([a[0], b[0]], [a[1], b[1]], [a[2], b[2]], color='k', lw=1.2)
+    for corner in corners:
+        ax.plot([0, corner[0]], [0, corner[1]], [0, corner[2]], color='k', lw=1.2)
+    ax.text(0, 0, size * 1.5, 'camera', fontsize=7)
+
+
 def render_animation(
     path: PathLike,
     keypoints_2d: np.ndarray,
@@ -115,10 +137,15 @@ def render_animation(
     fps: float = 25.0,
     dpi: int = 80,
     progress: bool = False,
+    camera_space: bool = False,
 ) -> Path:
     """Write an animation of the 2D input ``(T, J, 2)`` (pixels, y down) beside the 3D poses
     ``(T, J, 3)`` (camera axes: x right, y down, z away from the camera; drawn with the
     camera's up as up and its depth going into the picture) to ``path`` (``.gif`` or ``.mp4``).
+    With ``camera_space`` the poses are camera-space joints (a trajectory model's, metres): the
+    panel shows the motion through space, with the camera (a pyramid at the origin looking
+    along the depth axis) and the floor (a grid at the lowest joint of the clip, the root's path
+    on it) drawn.
 
     Left joints and bones are blue, right ones red, the others grey. The 3D axes span the largest
     extent over the whole clip, so the scale is the same in every frame. With ``progress``, a
@@ -138,7 +165,15 @@ def render_animation(
         image_size = tuple(float(v) for v in np.nanmax(keypoints_2d, axis=(0, 1)))
     # Camera axes -> plot axes: x stays, depth z goes into the picture, up is -y.
     plot_3d = np.stack([poses_3d[..., 0], poses_3d[..., 2], -poses_3d[..., 1]], axis=-1)
-    radius = max(float(np.abs(plot_3d).max()), 1e-3) * 1.05
+    if camera_space:
+        # The scene: the motion and the camera at the origin, in one cube.
+        low = np.minimum(plot_3d.min(axis=(0, 1)), 0.0)
+        high = np.maximum(plot_3d.max(axis=(0, 1)), 0.0)
+        centre_3d = (low + high) / 2
+        radius = max(float((high - low).max()) / 2, 1e-3) * 1.1
+    else:
+        centre_3d = np.zeros(3)
+        radius = max(float(np.abs(plot_3d).max()), 1e-3) * 1.05
 
     # The 2D view: the region the person covers over the clip (with a margin), inside the image.
     low = np.nanmin(keypoints_2d, axis=(0, 1))
@@ -154,15 +189,17 @@ def render_animation(
     ax2d.set_ylim(y_range[1], y_range[0])
     ax2d.set_aspect('equal')
     ax2d.set_title('', fontsize=10)
-    ax3d.set_xlim(-radius, radius)
-    ax3d.set_ylim(-radius, radius)
-    ax3d.set_zlim(-radius, radius)
+    ax3d.set_xlim(centre_3d[0] - radius, centre_3d[0] + radius)
+    ax3d.set_ylim(centre_3d[1] - radius, centre_3d[1] + radius)
+    ax3d.set_zlim(centre_3d[2] - radius, centre_3d[2] + radius)
     ax3d.set_box_aspect((1, 1, 1))
     ax3d.view_init(elev=15.0, azim=-70.0)
     ax3d.set_xlabel('x')
     ax3d.set_ylabel('depth')
     ax3d.set_zlabel('up')
-    ax3d.set_title('3D, root-relative', fontsize=10)
+    ax3d.set_title('3D, camera space (m)' if camera_space else '3D, root-relative', fontsize=10)
+    if camera_space:
+        _draw_floor_and_camera(ax3d, plot_3d, skeleton.root, centre_3d, radius)
     from matplotlib.ticker import MaxNLocator
     for axis in (ax3d.xaxis, ax3d.yaxis, ax3d.zaxis):
         axis.set_major_locator(MaxNLocator(5))

@@ -73,15 +73,20 @@ def test_infer_baseball_end_to_end(tmp_path, checkpoint, capsys):
                  '--output', str(out)]) == 0
     captured = capsys.readouterr()
     assert 'warning: ' in captured.err and 'image size is not known' in captured.err
-    assert '277 frames x 17 joints' in captured.out
+    assert '1 track(s) over 277 frames x 17 joints' in captured.out
+    assert 'track 0: 277 frames detected; bone length CV' in captured.out  # the quality summary
     assert listing(out.parent) == ['baseball.npz']
     with np.load(out, allow_pickle=False) as data:
         poses, frames = data['poses_3d'], data['frame_indices']
         options = json.loads(str(data['options']))
         assert list(data['joint_names'])[:2] == ['pelvis', 'right_hip']
-        assert data['keypoints_2d'].shape == (277, 17, 2)
-        assert data['interpolated'].shape == (277, 17)
-    assert poses.shape == (277, 17, 3) and poses.dtype == np.float32
+        # One track: the multi-track layout with P = 1.
+        assert data['track_ids'].tolist() == [0]
+        assert data['keypoints_2d'].shape == (1, 277, 17, 2)
+        assert data['interpolated'].shape == (1, 277, 17)
+        assert data['bone_length_cv'].shape == (1, 16) and 'poses_3d_camera' not in data
+    assert poses.shape == (1, 277, 17, 3) and poses.dtype == np.float32
+    poses = poses[0]
     np.testing.assert_array_equal(frames, np.arange(1, 278))
     assert np.all(poses[:, 0] == 0)  # root-relative: the pelvis at the origin
     assert options['image_size'] == [1920, 1080] and options['image_size_estimated']
@@ -97,16 +102,17 @@ def test_explicit_image_size_and_options_are_recorded(tmp_path, checkpoint):
     out = tmp_path / 'k3d.npz'
     result = infer(keypoints, checkpoint, out, width=640, height=480, score_threshold=0.5,
                    flip=True)
+    prepared = prepare_keypoints(keypoints, width=640, height=480, score_threshold=0.5)
     with np.load(out) as data:
         options = json.loads(str(data['options']))
     assert options['image_size'] == [640, 480] and not options['image_size_estimated']
     assert options['score_threshold'] == 0.5 and options['flip'] is True
     model = load_model(checkpoint)
-    prepared = result['prepared']
     inputs = sequence_inputs(prepared.normalized, model.receptive_field)
     with torch.no_grad():
         flipped = flip_average(model, inputs, model.skeleton)[0]
-    np.testing.assert_allclose(result['poses_3d'], (flipped - flipped[:, :1]).numpy(), atol=1e-6)
+    np.testing.assert_allclose(result['lifted'].poses_3d[0], (flipped - flipped[:, :1]).numpy(),
+                               atol=1e-6)
 
 
 def test_authors_checkpoint_is_accepted(tmp_path):
@@ -118,7 +124,8 @@ def test_authors_checkpoint_is_accepted(tmp_path):
     reference = load_reference_checkpoint(path, causal=True)
     assert result['options']['causal'] and result['options']['receptive_field'] == 27
     # infer folds batch norms into the weights: equal up to float rounding.
-    np.testing.assert_allclose(result['poses_3d'], expected_poses(reference, result['prepared']),
+    prepared = prepare_keypoints(keypoints, width=640, height=640)
+    np.testing.assert_allclose(result['lifted'].poses_3d[0], expected_poses(reference, prepared),
                                atol=1e-5)
 
 
@@ -136,8 +143,9 @@ def test_bad_input_gives_one_error_and_no_output(tmp_path, checkpoint, capsys, c
     extra = []
     expected = {
         'malformed': 'malformed JSON', 'count': '16 keypoints per frame; expected 17',
-        'all_nan': 'no usable keypoints', 'all_zero': 'no usable keypoints',
-        'skeleton': "the model's skeleton is 'h36m_toes'",
+        'all_nan': 'no person in any of the 30 frames',
+        'all_zero': 'no person in any of the 30 frames',
+        'skeleton': "the model's skeleton 'h36m_toes'",
         'skeleton_option': "checkpoint is for skeleton 'h36m'",
         'not_a_checkpoint': 'not a readable PyTorch checkpoint'}[case]
     if case == 'malformed':
@@ -182,13 +190,12 @@ def test_a_failed_run_keeps_the_previous_output_and_leaves_no_temporary_file(
     keypoints = coco_file(tmp_path / 'k.npy')
     out = tmp_path / 'o.npz'
     out.write_bytes(b'previous result')
-    import gast_pyg.inference as inference
+    import gast_pyg.visualization as visualization
 
     def broken(*args, **kwargs):
         raise RuntimeError('disk full')
 
-    monkeypatch.setattr(inference, '_check_render_target', lambda render: None)
-    import gast_pyg.visualization as visualization
+    monkeypatch.setattr(visualization, 'check_writer', lambda suffix: None)
     monkeypatch.setattr(visualization, 'render_animation', broken)
     with pytest.raises(RuntimeError, match='disk full'):
         infer(keypoints, checkpoint, out, width=640, height=480, render=tmp_path / 'o.gif')

@@ -56,12 +56,11 @@ def test_limb_asymmetry_and_acceleration():
     assert float(quality['interpolated_fraction']) == pytest.approx(3 / 51)
 
 
-def test_lift_keypoint_file_baseball(tmp_path):
-    from gast_pyg.video.pipeline import lift_keypoint_file, quality_summary
+def test_infer_baseball_tracks_and_quality(tmp_path):
+    from gast_pyg.inference import infer, quality_summary
     keypoints = shared_path('data', 'wild', 'baseball_hrnet_coco17.json')
     checkpoint = save_checkpoint(tmp_path / 'tiny.pt', build_model(channels=8).eval())
-    lifted = lift_keypoint_file(keypoints, checkpoint, tmp_path / 'b.npz', width=1920,
-                                height=1080)
+    lifted = infer(keypoints, checkpoint, tmp_path / 'b.npz', width=1920, height=1080)['lifted']
     with np.load(tmp_path / 'b.npz') as npz:
         assert npz['poses_3d'].shape == (1, len(npz['frame_indices']), 17, 3)
         assert npz['track_ids'].tolist() == [0] and (int(npz['width']), int(npz['height'])) == (

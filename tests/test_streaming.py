@@ -109,7 +109,7 @@ def test_latency_is_measured(capsys):
     assert stats['speedup'] == pytest.approx(stats['window_median'] / stats['median'])
     assert stats['bound'] == pytest.approx(1000 * stats['gflop'] / stats['gemm_gflops'])
     assert stats['ratio'] == pytest.approx(stats['median'] / stats['bound'])
-    args = ['latency', '--receptive-field', '9', '--channels', '8', '--frames', '3', '--warmup', '1']
+    args = ['latency', '--random-weights', '--receptive-field', '9', '--channels', '8', '--frames', '3', '--warmup', '1']
     assert main(args) == 0
     out = capsys.readouterr().out
     assert 'ms per frame' in out and 'x the bound' in out and 'window re-run' in out

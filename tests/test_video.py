@@ -19,7 +19,8 @@ av = pytest.importorskip('av')
 pytest.importorskip('mediapipe')
 pytest.importorskip('cv2')
 
-from gast_pyg.video.pipeline import quality_summary, video_to_3d  # noqa: E402
+from gast_pyg.inference import quality_summary  # noqa: E402
+from gast_pyg.video.pipeline import video_to_3d  # noqa: E402
 
 
 @pytest.fixture(scope='module')
@@ -193,3 +194,36 @@ def test_every_track_is_lifted_and_rendered(run, apart, checkpoint, tmp_path):
     with av.open(str(tmp_path / 'two.mp4')) as container:
         assert container.streams.video[0].width == 960 + 2 * 540
     assert 'track 8: 87 frames detected' in quality_summary(lifted)
+
+
+def test_trajectory_checkpoint_adds_camera_space_poses_and_scene(run, apart, tmp_path, capsys):
+    from gast_pyg.cli import main
+    model = build_model('h36m', receptive_field=27, channels=8, trajectory='shared').eval()
+    checkpoint = save_checkpoint(tmp_path / 'trajectory.pt', model)
+    out = tmp_path / 'camera.npz'
+    code = main(['video', str(apart), '--checkpoint', str(checkpoint), '--output', str(out),
+                 '--keypoints', str(run[0] / 'apart.json'), '--fov', '60',
+                 '--render', str(tmp_path / 'camera.mp4'), '--no-progress'])
+    assert code == 0, capsys.readouterr().err
+    with np.load(out) as npz:
+        tracks = len(npz['track_ids'])
+        camera, poses, present = npz['poses_3d_camera'], npz['poses_3d'], npz['present']
+        assert camera.shape == poses.shape == (tracks, 87, 17, 3)
+        assert float(npz['focal_length']) == pytest.approx(960 / np.tan(np.radians(30)))
+    np.testing.assert_allclose((camera - camera[:, :, :1])[present], poses[present], atol=1e-5)
+    with av.open(str(tmp_path / 'camera.mp4')) as container:
+        stream = container.streams.video[0]
+        assert (stream.width, stream.height) == (960 + 540, 540)  # one scene panel
+        frame = next(container.decode(stream)).to_ndarray(format='rgb24')
+    assert (frame[:, 960:] < 200).any(axis=-1).sum() > 200  # floor, camera and skeletons
+
+
+def test_focal_length_with_a_plain_checkpoint_is_one_error(run, apart, checkpoint, tmp_path,
+                                                           capsys):
+    from gast_pyg.cli import main
+    code = main(['video', str(apart), '--checkpoint', str(checkpoint), '--output',
+                 str(tmp_path / 'o.npz'), '--keypoints', str(run[0] / 'apart.json'),
+                 '--focal-length', '1000'])
+    errors = [line for line in capsys.readouterr().err.splitlines() if 'error' in line]
+    assert code == 2 and len(errors) == 1 and 'has no trajectory' in errors[0]
+    assert not (tmp_path / 'o.npz').exists()

@@ -16,6 +16,7 @@ from gast_pyg.cli.options import (
     add_data_options,
     add_evaluation_options,
     add_runtime_options,
+    checkpoint_file,
 )
 from gast_pyg.cli.report import evaluate_and_report
 from gast_pyg.data import shared_subjects
@@ -27,7 +28,7 @@ from gast_pyg.training import default_downsample, resolve_device, resolve_option
 def add_evaluate_options(parser: argparse.ArgumentParser) -> None:
     """Only what an evaluation uses: the checkpoint, the data, the table, the runtime."""
     add_config_option(parser)
-    add_checkpoint_options(parser)
+    add_checkpoint_options(parser, required=True, aliases=('--evaluate',))
     add_data_options(parser, training=False)
     add_evaluation_options(parser)
     add_runtime_options(parser)
@@ -82,5 +83,5 @@ def evaluate_checkpoint(args: Any, path: Path) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    evaluate_checkpoint(args, Path(args.checkpoint))
+    evaluate_checkpoint(args, checkpoint_file(args))
     return 0

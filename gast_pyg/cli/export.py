@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from gast_pyg.cli.options import HelpFormatter, add_checkpoint_options
+from gast_pyg.cli.options import HelpFormatter, add_checkpoint_options, checkpoint_file
 from gast_pyg.export import FORMATS, export_model
 from gast_pyg.files import check_output_targets
 from gast_pyg.inference import load_model
@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_output_targets([args.output], inputs=[args.checkpoint])
-    model = load_model(args.checkpoint, skeleton=args.skeleton, causal=args.causal)
+    checkpoint = checkpoint_file(args, causal=args.causal)
+    check_output_targets([args.output], inputs=[checkpoint])
+    model = load_model(checkpoint, skeleton=args.skeleton, causal=args.causal)
     print(export_model(model, args.output, args.format, check=not args.no_check))
     return 0

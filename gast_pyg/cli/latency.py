@@ -7,7 +7,12 @@ import os
 
 import torch
 
-from gast_pyg.cli.options import HelpFormatter, add_runtime_options
+from gast_pyg.cli.options import (
+    HelpFormatter,
+    add_checkpoint_options,
+    add_runtime_options,
+    checkpoint_file,
+)
 from gast_pyg.cli.types import non_negative_int, positive_int
 from gast_pyg.inference import load_model
 from gast_pyg.models.builder import FILTER_WIDTHS, build_model
@@ -19,11 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         'latency', formatter_class=HelpFormatter,
         help='measure the per-frame latency of real-time (causal) lifting',
         description='Push random frames through StreamingLifter, one at a time, and print the '
-                    'per-frame latency of a random-weight causal model or of a causal '
-                    'checkpoint.')
-    group = parser.add_argument_group('model')
-    group.add_argument('--checkpoint', default=None, metavar='CKPT',
-                       help='measure this causal checkpoint (unset: a random-weight model)')
+                    'per-frame latency of a causal checkpoint (by default the shipped '
+                    'causal model) or of a random-weight causal model.')
+    add_checkpoint_options(parser, causal=True)
+    group = parser.add_argument_group('random-weight model (instead of a checkpoint)')
+    group.add_argument('--random-weights', action='store_true',
+                       help='measure a random-weight causal model of --receptive-field and '
+                            '--channels instead of a checkpoint')
     group.add_argument('--receptive-field', type=int, choices=sorted(FILTER_WIDTHS), default=27,
                        help='frames of the random-weight model')
     group.add_argument('--channels', type=positive_int, default=128,
@@ -36,12 +43,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.checkpoint:
-        model = load_model(args.checkpoint, causal=True)
-    else:
+    if args.random_weights:
         torch.manual_seed(0)
         model = build_model(receptive_field=args.receptive_field, channels=args.channels,
                             causal=True)
+    else:
+        model = load_model(checkpoint_file(args, causal=True), skeleton=args.skeleton,
+                           causal=True)
     stats = measure_latency(model, frames=args.frames, warmup=args.warmup)
     print(f"StreamingLifter: receptive field {model.receptive_field}, "
           f"{getattr(model, 'channels', '?')} channels, causal, {args.threads} thread(s), "

@@ -1,15 +1,17 @@
 """Option groups and value types shared by the ``gast-pyg`` sub-commands, defined once.
 
 A sub-command module builds its parser from these groups (:func:`add_checkpoint_options`,
-:func:`add_keypoint_options`, :func:`add_data_options`, :func:`add_model_options`,
-:func:`add_runtime_options`), so an option means the same thing and shows the same default in
+:func:`add_keypoint_options`, :func:`add_camera_options`, :func:`add_data_options`,
+:func:`add_model_options`, :func:`add_runtime_options`), so an option means the same thing and shows the same default in
 every command. Every parser uses :class:`HelpFormatter`, which appends ``(default: ...)`` to each
 option's help.
 """
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Optional
 
 from gast_pyg.cli.types import (
@@ -23,12 +25,16 @@ from gast_pyg.configs import available as available_configs
 from gast_pyg.configs import config_path, load_run_config
 from gast_pyg.data.noise import NOISE_OUTLIER_RATE, NOISE_OUTLIER_SCALE
 from gast_pyg.data.pipeline import AUGMENTATIONS_2D
+from gast_pyg.keypoints.formats import FORMATS
+from gast_pyg.keypoints.tracking import PersonChoice
 from gast_pyg.models.builder import ARCHITECTURES, FILTER_WIDTHS
 from gast_pyg.models.trajectory import TRAJECTORY_DESIGNS
+from gast_pyg.pretrained import PretrainedError, resolve_checkpoint
 from gast_pyg.training import COMPONENTS, PRESETS
 
 __all__ = ['HelpFormatter', 'positive_int', 'non_negative_float', 'subjects', 'actions',
-           'add_checkpoint_options', 'add_keypoint_options', 'add_data_options',
+           'person_choice', 'add_checkpoint_options', 'checkpoint_file', 'add_keypoint_options',
+           'add_camera_options', 'add_data_options',
            'add_model_options', 'add_runtime_options', 'add_evaluation_options',
            'add_config_option', 'parse_arguments']
 
@@ -62,42 +68,122 @@ def actions(text: str) -> Optional[list[str]]:
     return [name.strip() for name in text.split(',') if name.strip()]
 
 
+#: Suffixes that make a ``--checkpoint`` value a path rather than a shipped model's name.
+CHECKPOINT_SUFFIXES = ('.pt', '.pth', '.bin', '.ckpt', '.tar')
+
+
 # Groups ---------------------------------------------------------------------------------------
 
-def add_checkpoint_options(parser: argparse.ArgumentParser, required: bool = True,
-                           flag: str = '--checkpoint') -> None:
-    """The checkpoint to read and what an authors' file cannot say itself."""
+def person_choice(text: str) -> PersonChoice:
+    """``--person``: ``all``, ``best`` or a track id."""
+    if text in ('all', 'best'):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a track id, 'all' or 'best', got {text!r}")
+
+
+def add_checkpoint_options(parser: argparse.ArgumentParser, required: bool = False,
+                           aliases: tuple[str, ...] = (), causal: bool = False) -> None:
+    """The checkpoint to read (a file or a shipped model's name; with ``required=False``
+    omitting it means the shipped default, the default causal one with ``causal``) and what an
+    authors' file cannot say itself. Read it with :func:`checkpoint_file`."""
     group = parser.add_argument_group('checkpoint')
-    group.add_argument(flag, required=required, metavar='CKPT', default=None,
-                       help="a gast-pyg checkpoint or an authors' .bin")
+    default = 'the shipped default causal model' if causal else 'the shipped default model'
+    group.add_argument('--checkpoint', *aliases, dest='checkpoint', required=required,
+                       metavar='FILE|NAME', default=None,
+                       help="a gast-pyg checkpoint, an authors' .bin or the name of a shipped "
+                            "model (gast-pyg models)"
+                            + ('' if required else f' (unset: {default})'))
     group.add_argument('--skeleton', default=None,
                        help="bundled skeleton name or YAML path of an authors' checkpoint (by "
                             "default chosen by joint count); for gast-pyg checkpoints a check")
-    group.add_argument('--causal', action='store_true',
-                       help="the authors' checkpoint is a causal model")
+    if not causal:
+        group.add_argument('--causal', action='store_true',
+                           help="the authors' checkpoint is a causal model")
 
 
-def add_keypoint_options(parser: argparse.ArgumentParser) -> None:
-    """Reading detector keypoints of a video."""
+def checkpoint_file(args: argparse.Namespace, causal: bool = False) -> Path:
+    """The file ``--checkpoint`` names (:func:`~gast_pyg.pretrained.resolve_checkpoint`); when
+    it is omitted, the shipped default (``causal``: the default causal one), announced on
+    stdout. Without a shipped default, one error saying to give ``--checkpoint``. A value
+    that looks like a path (a folder in it or a checkpoint suffix) is a path, so a missing file
+    is reported as such by the loader."""
+    value = args.checkpoint
+    if value is not None and ('/' in value or os.sep in value
+                              or Path(value).suffix.lower() in CHECKPOINT_SUFFIXES):
+        return Path(value)
+    try:
+        path, entry = resolve_checkpoint(args.checkpoint, causal=causal)
+    except PretrainedError as error:
+        if args.checkpoint is not None:
+            raise
+        raise PretrainedError(f'no --checkpoint given: {error} with --checkpoint FILE|NAME'
+                              ) from None
+    if args.checkpoint is None:
+        kind = ', '.join(k for k, on in (('causal', entry.causal),
+                                         ('trajectory', entry.trajectory)) if on)
+        print(f'using the shipped model {entry.name} ({entry.arch}, receptive field '
+              f'{entry.receptive_field}, {entry.skeleton}{", " + kind if kind else ""}; '
+              f'--checkpoint FILE|NAME chooses another)', flush=True)
+    return path
+
+
+def add_keypoint_options(parser: argparse.ArgumentParser, tracks: bool = False,
+                         required: bool = True, image_size: bool = True) -> None:
+    """Reading detector keypoints of a video. ``tracks``: a file of any supported tool, every
+    person followed as a track (``--format``, ``--person``, ``--max-gap``); otherwise one
+    person of the demo JSON or an array (``--layout``). ``image_size``: ``--width`` /
+    ``--height``."""
     group = parser.add_argument_group('keypoints')
-    group.add_argument('--keypoints', required=True, metavar='FILE',
-                       help='2D keypoints: .json (HRNet/GAST-Net demo layout) or .npy/.npz '
-                            '(frames, 17, 2|3)')
-    group.add_argument('--layout', default='coco',
-                       help="joint layout of the keypoints: coco (converted to the model's "
-                            "skeleton, h36m or humaneva) or the model skeleton's name")
-    group.add_argument('--width', type=positive_float, default=None,
-                       help='image width in pixels (unset: from the file, else estimated)')
-    group.add_argument('--height', type=positive_float, default=None,
-                       help='image height in pixels (unset: from the file, else estimated)')
+    if tracks:
+        group.add_argument('--keypoints', required=required, metavar='FILE', default=None,
+                           help='2D keypoints of any supported tool: GAST-Net demo JSON, '
+                                '.npy/.npz (frames, 17, 2|3), OpenPose folder, AlphaPose, '
+                                'MMPose, COCO-WholeBody' + ('' if required else
+                                                            ' (unset: detect them)'))
+        group.add_argument('--format', default=None, choices=list(FORMATS),
+                           help='format of --keypoints (unset: recognised from the content)')
+        group.add_argument('--person', type=person_choice, default='all', metavar='ID|all|best',
+                           help='lift one track, every track, or per frame the person with the '
+                                'highest mean score')
+        group.add_argument('--max-gap', type=non_negative_int, default=10,
+                           help='a track ends after this many frames without a match')
+    else:
+        group.add_argument('--keypoints', required=True, metavar='FILE',
+                           help='2D keypoints: .json (HRNet/GAST-Net demo layout) or .npy/.npz '
+                                '(frames, 17, 2|3)')
+        group.add_argument('--layout', default='coco',
+                           help="joint layout of the keypoints: coco (converted to the model's "
+                                "skeleton, h36m or humaneva) or the model skeleton's name")
+    if image_size:
+        group.add_argument('--width', type=positive_float, default=None,
+                           help='image width in pixels (unset: from the file, else estimated)')
+        group.add_argument('--height', type=positive_float, default=None,
+                           help='image height in pixels (unset: from the file, else estimated)')
     group.add_argument('--score-threshold', type=probability, default=0.3,
                        help='points scored below this are interpolated')
     group.add_argument('--max-missing', type=probability, default=0.5,
-                       help='refuse when a joint is missing in more than this fraction of the '
-                            'frames')
-    group.add_argument('--max-gap', type=non_negative_int, default=None,
-                       help='refuse when a joint is missing in more consecutive frames (unset: '
-                            'no limit)')
+                       help='refuse (a track) when a joint is missing in more than this fraction '
+                            'of the frames')
+    if not tracks:
+        group.add_argument('--max-gap', type=non_negative_int, default=None,
+                           help='refuse when a joint is missing in more consecutive frames (unset: '
+                                'no limit)')
+
+
+def add_camera_options(parser: argparse.ArgumentParser) -> None:
+    """The camera of a trajectory model's camera-space poses (one of the two)."""
+    group = parser.add_argument_group(
+        'camera (trajectory checkpoints: poses_3d_camera)').add_mutually_exclusive_group()
+    group.add_argument('--focal-length', type=float, default=None, metavar='PIXELS',
+                       help='focal length of the camera in pixels (unset: the one the model was '
+                            'trained with, Human3.6M: a 47.1 degree horizontal field of view; '
+                            'the depth of the camera-space poses scales with it)')
+    group.add_argument('--fov', type=float, default=None, metavar='DEGREES',
+                       help='horizontal field of view in degrees, instead of --focal-length '
+                            '(unset: see --focal-length)')
 
 
 def add_data_options(parser: argparse.ArgumentParser, training: bool) -> None:

@@ -8,6 +8,7 @@ from gast_pyg.cli.options import (
     HelpFormatter,
     add_checkpoint_options,
     add_keypoint_options,
+    checkpoint_file,
     positive_int,
 )
 from gast_pyg.files import staged_outputs
@@ -35,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     require_matplotlib()
-    model = load_model(args.checkpoint, skeleton=args.skeleton, causal=args.causal)
+    model = load_model(checkpoint_file(args, causal=args.causal), skeleton=args.skeleton,
+                       causal=args.causal)
     prepared = prepare_keypoints(args.keypoints, model.skeleton, layout=args.layout,
                                  width=args.width, height=args.height,
                                  score_threshold=args.score_threshold,

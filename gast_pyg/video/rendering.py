@@ -3,9 +3,12 @@ one 3D panel per track, H.264 at the video's frame rate, written with PyAV (its 
 FFmpeg with libx264; no system ffmpeg needed).
 
 Colours: left joints and bones blue, right red, the others grey; a track's id is written above
-the top-left corner of its 2D skeleton and at the top of its 3D panel. The 3D panels show the root-relative poses from a
-viewpoint turned 30 degrees about the vertical and 15 degrees down, on one scale for the whole
-clip. Frames where a track is absent leave its panel empty.
+the top-left corner of its 2D skeleton and at the top of its 3D panel. The 3D panels show the
+root-relative poses from a viewpoint turned 30 degrees about the vertical and 15 degrees down, on
+one scale for the whole clip. Frames where a track is absent leave its panel empty. Camera-space
+poses (a trajectory model's) are drawn instead in one panel, the scene: every track where it is,
+the floor (a grid at the lowest joint of the clip) and the camera (a pyramid at the origin),
+from the same viewpoint.
 """
 from __future__ import annotations
 
@@ -55,18 +58,44 @@ def _draw(cv2, image: np.ndarray, points: np.ndarray, skeleton: Skeleton, colour
                    cv2.LINE_AA)
 
 
+def _scene(poses: np.ndarray) -> tuple:
+    """The floor grid's and the camera pyramid's line segments ``(S, 2, 3)`` in camera axes,
+    for camera-space ``poses`` ``(people, frames, joints, 3)``."""
+    floor = float(np.nanmax(poses[..., 1]))  # y points down: the lowest joint
+    x = np.nanmin(poses[..., 0]), np.nanmax(poses[..., 0])
+    z = 0.0, float(np.nanmax(poses[..., 2]))
+    segments = [[[x0, floor, z[0]], [x0, floor, z[1]]] for x0 in np.linspace(*x, 5)]
+    segments += [[[x[0], floor, z0], [x[1], floor, z0]] for z0 in np.linspace(*z, 5)]
+    size = 0.1 * max(x[1] - x[0], z[1] - z[0], 1e-3)
+    corners = np.array([[-1, -0.75, 2], [1, -0.75, 2], [1, 0.75, 2], [-1, 0.75, 2]]) * size
+    segments += [[[0, 0, 0], c] for c in corners]
+    segments += [[a, b] for a, b in zip(corners, np.roll(corners, 1, axis=0))]
+    return np.asarray(segments, dtype=np.float64)
+
+
 def render_video(path: PathLike, frames: Iterable[np.ndarray], keypoints_2d: np.ndarray,
                  poses_3d: np.ndarray, track_ids: np.ndarray, skeleton: Skeleton,
-                 fps: float) -> Path:
+                 fps: float, camera_space: bool = False) -> Path:
     """Write the MP4 ``path`` from the video ``frames`` (an iterable of ``(height, width, 3)``
     RGB arrays, consumed one by one) and the tracks' 2D pixels ``(people, frames, joints, 2)``
-    and 3D poses ``(people, frames, joints, 3)`` (NaN where a track is absent)."""
+    and 3D poses ``(people, frames, joints, 3)`` (NaN where a track is absent), root-relative or,
+    with ``camera_space``, in camera space (one scene panel, see the module docstring)."""
     av, cv2 = import_extra('av'), import_extra('cv2')
     path = Path(path)
     people, total = poses_3d.shape[:2]
     colours = _colours(skeleton)
-    view = _view(poses_3d)
+    panels = 1 if camera_space else people
+    if camera_space:
+        segments = _scene(poses_3d)
+        points = np.concatenate([poses_3d[np.isfinite(poses_3d).all(-1)], segments.reshape(-1, 3)])
+        middle = (_view(points).max(0) + _view(points).min(0)) / 2
+        view = _view(poses_3d) - middle
+        lines = _view(segments) - middle
+    else:
+        view = _view(poses_3d)
     radius = max(float(np.nanmax(np.abs(view))) if np.isfinite(view).any() else 0.0, 1e-3)
+    if camera_space:
+        radius = max(radius, float(np.abs(lines).max()))
     panel = PANEL_HEIGHT
     container = av.open(str(path), mode='w', format='mp4')
     try:
@@ -80,17 +109,23 @@ def render_video(path: PathLike, frames: Iterable[np.ndarray], keypoints_2d: np.
             if stream is None:
                 stream = container.add_stream('libx264', rate=Fraction(fps).limit_denominator(
                     100000))
-                stream.width, stream.height = video_width + people * panel, panel
+                stream.width, stream.height = video_width + panels * panel, panel
                 stream.pix_fmt = 'yuv420p'
                 stream.options = {'crf': '23', 'preset': 'veryfast'}
-            canvas = np.full((panel, video_width + people * panel, 3), 255, dtype=np.uint8)
+            canvas = np.full((panel, video_width + panels * panel, 3), 255, dtype=np.uint8)
+            if camera_space:
+                centre = np.array([video_width + panel / 2, panel / 2])
+                for a, b in centre + lines / radius * panel * 0.45:
+                    cv2.line(canvas, tuple(int(v) for v in a), tuple(int(v) for v in b),
+                             (150, 150, 150), 1, cv2.LINE_AA)
             canvas[:, :video_width] = cv2.resize(frame, (video_width, panel),
                                                  interpolation=cv2.INTER_AREA)
             for p in range(people):
                 pixels = keypoints_2d[p, t] * np.array([video_width / width, scale])
                 _draw(cv2, canvas, pixels, skeleton, colours, 2)
-                offset = video_width + p * panel
-                cv2.putText(canvas, f'track {int(track_ids[p])}', (offset + 10, 28),
+                offset = video_width + (0 if camera_space else p) * panel
+                cv2.putText(canvas, 'camera space' if camera_space else
+                            f'track {int(track_ids[p])}', (offset + 10, 28),
                             cv2.FONT_HERSHEY_SIMPLEX, 0.7, (40, 40, 40), 2, cv2.LINE_AA)
                 if np.isfinite(pixels).all():
                     head = tuple(int(v) for v in np.nanmin(pixels, axis=0) - [0, 8])
