@@ -5,8 +5,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from gast_pyg.checkpoints import load_any_checkpoint
 from gast_pyg.cli.options import (
     HelpFormatter,
@@ -49,8 +47,6 @@ def evaluate_checkpoint(args: Any, path: Path) -> dict[str, Any]:
     were trained at."""
     skeleton = args.skeleton  # the checkpoint's, not the dataset's default
     args = resolve_options(args)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     model, info = load_any_checkpoint(path, skeleton=skeleton, causal=args.causal)
     model.to(resolve_device(args.device))
     if args.downsample is None:
