@@ -7,12 +7,12 @@ print MPJPE (P1) / P-MPJPE (P2) / N-MPJPE / MPJVE per action, laid out like the 
     python benchmarks/h36m.py --data-3d ... --evaluate runs/h36m/best.pt     # evaluate only
     torchrun --nproc_per_node 2 benchmarks/h36m.py --data-3d ...           # multi-process
 
-The options are those of ``gast-pyg train`` plus ``--evaluate PATH`` (``--help``); the code is
-:mod:`gast_pyg.cli.benchmark`.
+This script is ``gast-pyg benchmark ARGS``: the options of ``gast-pyg train`` plus
+``--evaluate PATH`` (``--help``); the code is :mod:`gast_pyg.cli.benchmark`.
 """
 import sys
 
-from gast_pyg.cli.benchmark import main
+from gast_pyg.cli import main
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(['benchmark', *sys.argv[1:]]))

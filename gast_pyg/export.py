@@ -26,8 +26,10 @@ How each layer exports (torch 2.13, torch_geometric 2.8, measured by ``tests/tes
   ``SemGraphConv`` is rejected by onnxruntime (``Sub`` shape inference after the scatter-max of
   PyG's ``softmax``), so it is not used.
 
-Every export is loaded back (``torch.jit.load`` / onnxruntime) and compared with the eager
-model on several batch sizes and lengths before the file is renamed into place.
+Every export is loaded back (``torch.jit.load`` / onnxruntime) and compared on several batch
+sizes and lengths with :func:`gast_pyg.lifting.lift_batch` (the eager model call behind
+:func:`~gast_pyg.lifting.lift_sequence`; the check inputs are batches of already padded
+sequences, as the exported graph takes them) before the file is renamed into place.
 """
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ import torch
 from torch import Tensor, nn
 
 from gast_pyg.files import staged_outputs
+from gast_pyg.lifting import lift_batch
 from gast_pyg.models.base import LiftingModel
 
 __all__ = ['FORMATS', 'SequenceModel', 'ExportReport', 'export_torchscript', 'export_onnx',
@@ -108,14 +111,14 @@ def _check_inputs(model: LiftingModel) -> List[Tensor]:
 
 
 def _compare(run, model: LiftingModel, atol: float, rtol: float) -> Tuple[float, list, float]:
-    """Run ``run`` and the eager model on a few inputs; fail unless ``max |export - eager| <=
-    atol + rtol * max |eager|`` on each (relative to the output's scale: float32 rounding grows
-    with the activations, and single elements near zero would make an elementwise relative
-    test flaky)."""
+    """Run ``run`` and :func:`~gast_pyg.lifting.lift_batch` on a few inputs; fail unless ``max
+    |export - eager| <= atol + rtol * max |eager|`` on each (relative to the output's scale:
+    float32 rounding grows with the activations, and single elements near zero would make an
+    elementwise relative test flaky)."""
     worst, shapes, scale = 0.0, [], 0.0
     for x in _check_inputs(model):
+        expected = lift_batch(model, x).float().cpu()
         with torch.no_grad():
-            expected = model.lift(x)
             got = torch.as_tensor(run(x))
         if got.shape != expected.shape:
             raise ValueError(f"export check: output {tuple(got.shape)} for input "

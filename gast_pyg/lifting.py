@@ -1,7 +1,9 @@
-"""Lifting one whole 2D sequence to 3D: the single function inference, evaluation, the attention
-figures and the command line share."""
+"""Lifting 2D keypoints to 3D: :func:`lift_sequence` (one whole sequence, what inference,
+evaluation and the command line use) and :func:`lift_batch` (a batch of already padded inputs:
+the one model call behind it, also used by the attention figures and the export check)."""
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
 import numpy as np
@@ -12,7 +14,7 @@ from gast_pyg.models.base import LiftingModel
 from gast_pyg.skeleton import Skeleton
 from gast_pyg.validation import check_finite, check_real
 
-__all__ = ['model_device_and_dtype', 'lift_sequence']
+__all__ = ['model_device_and_dtype', 'lift_batch', 'lift_sequence']
 
 
 def model_device_and_dtype(model: torch.nn.Module) -> tuple[torch.device, torch.dtype]:
@@ -24,6 +26,22 @@ def model_device_and_dtype(model: torch.nn.Module) -> tuple[torch.device, torch.
     return parameter.device, parameter.dtype
 
 
+def lift_batch(model: LiftingModel, inputs: torch.Tensor) -> torch.Tensor:
+    """3D poses ``(batch, frames - receptive_field + 1, joints, 3)`` of padded inputs ``(batch,
+    frames >= receptive_field, joints, in_features)``, on the model's device and in its dtype.
+
+    The inputs are moved to the model's device and dtype; the model is switched to eval mode and
+    run once without autograd (long inputs in time chunks inside the model; windows of exactly
+    the receptive field in the strided form). A non-finite output is refused.
+    """
+    model.eval()
+    device, dtype = model_device_and_dtype(model)
+    with torch.inference_mode():
+        out = model(inputs.to(device=device, dtype=dtype))
+    check_finite([('its output', out)], f'{type(model).__name__} ({model.skeleton.name})')
+    return out
+
+
 def lift_sequence(model: LiftingModel, keypoints_2d: np.ndarray,
                   scores: Optional[np.ndarray] = None, *, flip: bool = False,
                   skeleton: Optional[Skeleton] = None, root_relative: bool = True
@@ -32,13 +50,12 @@ def lift_sequence(model: LiftingModel, keypoints_2d: np.ndarray,
     ``(frames, joints, 2)``.
 
     The sequence is edge-padded as in the evaluation (:func:`~gast_pyg.data.sequence_inputs`:
-    output frame ``t`` belongs to input frame ``t``; causal models are padded on the left only),
-    moved to the model's device and dtype and lifted in one call (chunked in time inside the
-    model), optionally averaged with the prediction on the mirrored input (``flip``). The model
-    is switched to eval mode. ``scores`` ``(frames, joints)`` are appended as a third input
-    channel for models with ``in_features == 3``. With ``root_relative`` the skeleton's root is
-    subtracted from every joint (inference); without, the raw output is returned (evaluation
-    scores it as the reference code does).
+    output frame ``t`` belongs to input frame ``t``; causal models are padded on the left only)
+    and lifted by :func:`lift_batch`, optionally averaged with the prediction on the mirrored
+    input (``flip``, one call on both). ``scores`` ``(frames, joints)`` are appended as a third
+    input channel for models with ``in_features == 3``. With ``root_relative`` the skeleton's
+    root is subtracted from every joint (inference); without, the raw output is returned
+    (evaluation scores it as the reference code does).
     """
     check_real(keypoints_2d, 'keypoints')
     x = np.asarray(keypoints_2d, dtype=np.float32)
@@ -50,15 +67,12 @@ def lift_sequence(model: LiftingModel, keypoints_2d: np.ndarray,
         raise ValueError(f"models with in_features={model.in_features} are not supported")
     if x.ndim != 3 or x.shape[1] != model.num_joints:
         raise ValueError(f"expected keypoints (frames, {model.num_joints}, 2), got {x.shape}")
-    model.eval()
-    device, dtype = model_device_and_dtype(model)
-    inputs = sequence_inputs(x, model.receptive_field, model.causal).to(device=device, dtype=dtype)
-    with torch.inference_mode():
-        if flip:
-            out = flip_average(model, inputs, skeleton if skeleton is not None else model.skeleton)
-        else:
-            out = model(inputs)
-    check_finite([('its output', out)], f'{type(model).__name__} ({model.skeleton.name})')
+    inputs = sequence_inputs(x, model.receptive_field, model.causal)
+    if flip:
+        out = flip_average(functools.partial(lift_batch, model), inputs,
+                           skeleton if skeleton is not None else model.skeleton)
+    else:
+        out = lift_batch(model, inputs)
     poses = out[0].float().cpu().numpy()
     if root_relative:
         root = model.skeleton.root

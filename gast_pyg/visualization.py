@@ -29,7 +29,9 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
+from gast_pyg.data.windows import sequence_inputs
 from gast_pyg.files import atomic_write, staged_outputs
+from gast_pyg.lifting import lift_batch
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.skeleton import Skeleton
 from gast_pyg.validation import safe_filename
@@ -287,9 +289,12 @@ def global_attention(model: LiftingModel, keypoints_2d: np.ndarray,
 
     Frame ``t`` is lifted from its own receptive-field window of the edge-padded sequence (the
     strided single-window form); each block's activation aligned with ``t`` is taken: the centre
-    of the block's frames, or the last one for causal models.
+    of the block's frames, or the last one for causal models. The windows go through
+    :func:`~gast_pyg.lifting.lift_batch`, not :func:`~gast_pyg.lifting.lift_sequence`: a figure
+    needs each block's input at a few chosen frames, which one window per frame gives directly,
+    while the whole-sequence pass runs in time chunks and shifts each block's frames by its own
+    offset.
     """
-    from gast_pyg.data.windows import sequence_inputs
     blocks = _blocks(model)
     rf = model.receptive_field
     inputs = sequence_inputs(np.asarray(keypoints_2d, dtype=np.float32), rf, model.causal)
@@ -303,10 +308,9 @@ def global_attention(model: LiftingModel, keypoints_2d: np.ndarray,
         if block.glob is not None:
             handles.append(block.glob.register_forward_pre_hook(
                 lambda module, args, i=i: captured.__setitem__(i, args[0].detach().clone())))
-    model.eval()
     try:
-        with torch.no_grad():
-            model(windows)
+        lift_batch(model, windows)
+        with torch.inference_mode():
             out: List[Optional[np.ndarray]] = []
             for i, block in enumerate(blocks):
                 if i not in captured or not block.glob.attention:
@@ -316,7 +320,8 @@ def global_attention(model: LiftingModel, keypoints_2d: np.ndarray,
                 aligned = x.size(1) - 1 if model.causal else x.size(1) // 2
                 _, (edge_index, alpha) = block.glob(x[:, aligned], return_attention_weights=True)
                 # alpha (frames, E, heads) -> (frames, heads, J, J)
-                out.append(_dense(edge_index, alpha.transpose(-1, -2), block.glob.num_nodes))
+                out.append(_dense(edge_index.cpu(), alpha.transpose(-1, -2).cpu(),
+                                  block.glob.num_nodes))
     finally:
         for handle in handles:
             handle.remove()

@@ -37,6 +37,15 @@ def test_the_check_catches_a_wrong_export():
         _compare(lambda x: model.lift(x)[:, 1:], model, 1e-5, 1e-4)
 
 
+def test_the_check_compares_with_the_eval_mode_lifting():
+    """The reference is :func:`gast_pyg.lifting.lift_batch`, which switches the model to eval
+    mode: with dropout 0.5 a training-mode reference would differ from call to call."""
+    model = build_model(receptive_field=9, channels=8, dropout=0.5).train()
+    worst, shapes, _ = _compare(lambda x: model.lift(x), model, 1e-6, 0.0)
+    assert not model.training and worst <= 1e-6
+    assert shapes == [(1, 9, 17, 2), (3, 16, 17, 2), (1, 77, 17, 2)]
+
+
 @pytest.mark.filterwarnings('ignore:`torch.jit.load` is deprecated:DeprecationWarning')
 @pytest.mark.parametrize('causal', [False, True])
 def test_torchscript_export_matches_eager(tmp_path, causal):

@@ -13,7 +13,7 @@ import torch
 
 from gast_pyg import build_model
 from gast_pyg.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from gast_pyg.cli.benchmark import main
+from gast_pyg.cli import main as cli_main
 from gast_pyg.cli.train import add_train_options, train_and_report
 from gast_pyg.data import DataError, add_noise_2d, flip_pose, synthetic_motion
 from gast_pyg.data.noise import sequence_rng
@@ -78,7 +78,7 @@ def test_a_trajectory_run_reports_camera_space_errors_and_evaluate_repeats_them(
     assert 'trajectory shared' in out and '| Baseline absolute MPJPE (mm) |' in out
 
     # Evaluation needs no training data: the same numbers from the checkpoint alone.
-    assert main([*TINY, '--evaluate', str(tmp_path / 'run' / 'last.pt'),
+    assert cli_main(['benchmark', *TINY, '--evaluate', str(tmp_path / 'run' / 'last.pt'),
                  '--output-json', str(tmp_path / 'evaluate.json')]) == 0
     evaluated = json.loads((tmp_path / 'evaluate.json').read_text())
     assert evaluated['trajectory'] == pytest.approx(written['trajectory'])
@@ -246,7 +246,7 @@ def test_a_checkpoint_saved_before_augment_2d_existed_resumes(tmp_path):
 def test_a_trajectory_checkpoint_without_the_mean_depth_is_one_error(tmp_path, capsys):
     model = build_model(receptive_field=9, channels=8, trajectory='shared')
     save_checkpoint(tmp_path / 'bare.pt', model, training={'downsample': 1})
-    assert main([*TINY, '--evaluate', str(tmp_path / 'bare.pt')]) == 2
+    assert cli_main(['benchmark', *TINY, '--evaluate', str(tmp_path / 'bare.pt')]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert 'bare.pt' in err and "'trajectory_mean_depth_m': expected metres > 0, got None" in err

@@ -3,6 +3,7 @@ handler with one-line errors, and run configurations."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -103,16 +104,101 @@ def test_only_the_command_line_parses_arguments():
     assert users and all(name.startswith('gast_pyg.cli') for name in users), users
 
 
-def test_library_layers_do_not_import_the_layers_above():
+def argument_parsers_built(path: Path) -> int:
+    """How many ``ArgumentParser(...)`` calls the source of ``path`` makes."""
+    return sum(isinstance(node, ast.Call)
+               and (getattr(node.func, 'id', None) == 'ArgumentParser'
+                    or getattr(node.func, 'attr', None) == 'ArgumentParser')
+               for node in ast.walk(ast.parse(path.read_text())))
+
+
+def test_the_package_builds_exactly_one_argument_parser(tmp_path):
+    built = {module_name(p): n for p in PACKAGE.rglob('*.py') if (n := argument_parsers_built(p))}
+    assert built == {'gast_pyg.cli': 1}
+    assert argument_parsers_built(PACKAGE.parent / 'benchmarks' / 'h36m.py') == 0
+    sample = tmp_path / 'sample.py'
+    sample.write_text('import argparse\nfrom argparse import ArgumentParser\n'
+                      'a = argparse.ArgumentParser()\nb = ArgumentParser(prog="x")\n')
+    assert argument_parsers_built(sample) == 2
+
+
+# The README's "Layout" table -----------------------------------------------------------------
+
+README = PACKAGE.parent / 'README.md'
+
+
+def layout_rows(text: str) -> list[tuple[list[str], list[str] | None]]:
+    """The rows of the "## Layout" table: (the row's module names, the names it may import;
+    ``None`` for "everything"), names as written (``x.py``, ``x/``, ``x/y.py``,
+    ``__init__.py``)."""
+    section = text.split('\n## Layout\n', 1)[1].split('\n## ', 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip('|').split('|')]
+        if len(cells) != 3 or set(cells[0]) <= {'-'} or not cells[0].startswith('`'):
+            continue
+        names = [n for n in re.findall(r'`([^`]+)`', cells[0]) if n.endswith(('.py', '/'))]
+        allowed = (None if cells[2] == 'everything' else
+                   [n for n in re.findall(r'`([^`]+)`', cells[2]) if n.endswith(('.py', '/'))])
+        rows.append((names, allowed))
+    return rows
+
+
+def name_matches(name: str, module: str) -> int:
+    """How specifically the README name matches ``module``: 2 a file, 1 a folder, 0 not."""
+    if name == '__init__.py':
+        return 2 * (module == 'gast_pyg')
+    dotted = 'gast_pyg.' + name.removesuffix('/').removesuffix('.py').replace('/', '.')
+    if name.endswith('.py'):
+        return 2 * (module == dotted)
+    return int(module == dotted or module.startswith(dotted + '.'))
+
+
+def test_layout_table_is_the_package_and_its_imports():
+    rows = layout_rows(README.read_text())
     graph = import_graph()
-    below = {'gast_pyg.skeleton', 'gast_pyg.nn', 'gast_pyg.models', 'gast_pyg.data',
-             'gast_pyg.keypoints', 'gast_pyg.metrics', 'gast_pyg.files', 'gast_pyg.errors'}
-    above = ('gast_pyg.cli', 'gast_pyg.training', 'gast_pyg.evaluation', 'gast_pyg.inference',
-             'gast_pyg.visualization', 'gast_pyg.export')
-    for name, imports in graph.items():
-        if any(name == b or name.startswith(b + '.') for b in below):
-            bad = sorted(i for i in imports if i.startswith(above))
-            assert not bad, f'{name} imports {bad}'
+    assert len(rows) > 10
+    for names, _ in rows:
+        for name in names:
+            assert (PACKAGE / name).exists(), f'README Layout names {name}, not in gast_pyg/'
+
+    def row_of(module: str) -> int:
+        ranked = sorted(((max(name_matches(n, module) for n in names), -i)
+                         for i, (names, _) in enumerate(rows)), reverse=True)
+        assert ranked[0][0] > 0, f'{module} has no row in the README Layout table'
+        return -ranked[0][1]
+
+    rank = {module: row_of(module) for module in graph}
+    for module, imports in sorted(graph.items()):
+        names, allowed = rows[rank[module]]
+        for imported in sorted(imports):
+            assert rank[imported] <= rank[module], (
+                f'{module} (README Layout row {", ".join(names)}) imports {imported}, '
+                f'a later row ({", ".join(rows[rank[imported]][0])})')
+            if allowed is not None and rank[imported] != rank[module]:
+                assert any(name_matches(n, imported) for n in allowed), (
+                    f'{module} imports {imported}; README Layout row {", ".join(names)} may '
+                    f'import only {", ".join(allowed) or "nothing"}')
+
+
+def test_layout_rows_and_names_are_read_as_written():
+    text = '''
+## Layout
+
+| module | holds | may import |
+|---|---|---|
+| `errors.py` | x | nothing |
+| `cli/` | y | everything |
+
+## Next
+'''
+    rows = layout_rows(text)
+    assert rows == [(['errors.py'], []), (['cli/'], None)]
+    assert name_matches('cli/', 'gast_pyg.cli.train') == 1
+    assert name_matches('data/detector_noise.py', 'gast_pyg.data.detector_noise') == 2
+    assert name_matches('data/', 'gast_pyg.database') == 0
+    assert name_matches('__init__.py', 'gast_pyg') == 2 and not name_matches('__init__.py',
+                                                                                'gast_pyg.cli')
 
 
 def test_every_option_shows_its_default():

@@ -25,7 +25,7 @@ from gast_pyg.checkpoints import (
     model_from_checkpoint,
 )
 from gast_pyg.cli import build_parser as cli_parser
-from gast_pyg.cli.benchmark import build_parser, main
+from gast_pyg.cli import main as cli_main
 from gast_pyg.cli.train import add_train_options, train_and_report
 from gast_pyg.data import (
     NOISE_OUTLIER_RATE,
@@ -66,6 +66,15 @@ def _restore_threads():
     torch.set_num_threads(threads)
 
 
+def benchmark_parser() -> argparse.ArgumentParser:
+    return cli_parser().commands['benchmark']
+
+
+def benchmark(argv: list[str]) -> int:
+    """``benchmarks/h36m.py ARGV``."""
+    return cli_main(['benchmark', *argv])
+
+
 def options(*argv: str, tiny: bool = True) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     add_train_options(parser)
@@ -80,7 +89,7 @@ def option_strings(parser: argparse.ArgumentParser) -> set[str]:
 
 def test_train_and_the_script_share_one_option_set_and_evaluate_offers_only_its_own():
     subcommands = cli_parser().commands
-    script = option_strings(build_parser())
+    script = option_strings(benchmark_parser())
     train_options, evaluate_options = (option_strings(subcommands[name])
                                        for name in ('train', 'evaluate'))
     assert script == train_options | {'--evaluate'}
@@ -90,7 +99,7 @@ def test_train_and_the_script_share_one_option_set_and_evaluate_offers_only_its_
     for flag in ('--checkpoint', '--data-3d', '--test-subjects', '--downsample', '--test-flip',
                  '--output-json', '--threads', '--config'):
         assert flag in evaluate_options
-    for parser in (build_parser(), subcommands['train'], subcommands['evaluate']):
+    for parser in (benchmark_parser(), subcommands['train'], subcommands['evaluate']):
         assert 'outliers' in parser.format_help()
     for flag in ('--data-3d', '--data-2d', '--noise-2d', '--train-subjects', '--test-subjects',
                  '--actions', '--arch', '--receptive-field', '--channels', '--causal',
@@ -358,7 +367,7 @@ def test_action_names_merge_and_follow_the_paper():
 
 def test_evaluate_our_checkpoint_and_an_authors_checkpoint(tmp_path, capsys):
     _, results = train_and_report(options('--epochs', '1', '--checkpoint-dir', str(tmp_path)))
-    assert main([*TINY, '--evaluate', str(tmp_path / 'last.pt'),
+    assert benchmark([*TINY, '--evaluate', str(tmp_path / 'last.pt'),
                  '--output-json', str(tmp_path / 'ours.json')]) == 0
     ours = json.loads((tmp_path / 'ours.json').read_text())
     assert ours['checkpoint_kind'] == 'gast-pyg' and ours['checkpoint_epoch'] == 1
@@ -372,7 +381,8 @@ def test_evaluate_our_checkpoint_and_an_authors_checkpoint(tmp_path, capsys):
     torch.save({'epoch': 60, 'lr': 1e-4, 'model_pos': fixture['state_dict']}, path)
     model, info = load_any_checkpoint(path)
     assert info['kind'] == 'reference' and model.receptive_field == 27 and not model.training
-    assert main([*TINY, '--evaluate', str(path), '--output-json', str(tmp_path / 'ref.json')]) == 0
+    assert benchmark([*TINY, '--evaluate', str(path),
+                      '--output-json', str(tmp_path / 'ref.json')]) == 0
     reference = json.loads((tmp_path / 'ref.json').read_text())
     assert reference['checkpoint_kind'] == 'reference'
     assert reference['model']['filter_widths'] == [3, 3, 3]
@@ -383,7 +393,7 @@ def test_evaluate_our_checkpoint_and_an_authors_checkpoint(tmp_path, capsys):
 
 def test_evaluate_rejects_files_that_are_no_checkpoint(tmp_path, capsys):
     (tmp_path / 'notes.pt').write_text('hello')
-    assert main([*TINY, '--evaluate', str(tmp_path / 'notes.pt')]) == 2
+    assert benchmark([*TINY, '--evaluate', str(tmp_path / 'notes.pt')]) == 2
     err = capsys.readouterr().err
     assert 'notes.pt' in err and 'not a readable PyTorch checkpoint' in err
 
@@ -503,10 +513,10 @@ def test_unknown_subject_missing_file_and_unknown_action(files, capsys):
     with pytest.raises(DataError, match=rf"{path_3d}: action 'Jumping' matches no sequence"):
         load_data(data_options(path_3d, 'gt', '--actions', 'Jumping'), SUBJECTS)
     # The command line reports one clear error line, no traceback.
-    assert main(['--data-3d', str(path_3d), '--train-subjects', 'S1', '--test-subjects', 'S9',
+    assert benchmark(['--data-3d', str(path_3d), '--train-subjects', 'S1', '--test-subjects', 'S9',
                  '--epochs', '1']) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count('\n') == 0 and err.startswith('benchmarks/h36m.py: error: ')
+    assert err.count('\n') == 0 and err.startswith('gast-pyg benchmark: error: ')
     assert "unknown subject 'S9' in --test-subjects" in err
     assert 'Traceback' not in err
 
@@ -599,7 +609,7 @@ def test_humaneva_trains_on_split_subjects_with_its_cameras(tmp_path, capsys):
                                 '--test-subjects': ['Validate/S1']})
     assert len(data.inputs['Train/S1']['Walk 1 chunk0']) == 3  # cameras C1-C3
     assert data.inputs['Train/S1']['Walk 1 chunk0'][0].shape == (240, 15, 2)
-    assert main(args) == 0
+    assert benchmark(args) == 0
     out = capsys.readouterr().out
     assert '| P1: MPJPE (mm) |' in out and 'SYNTHETIC DEMO' not in out
     no_3d = options('--dataset', 'humaneva', tiny=False)

@@ -93,6 +93,19 @@ def test_global_attention_is_aligned_with_the_frame(causal):
         global_attention(model, seq, [14])
 
 
+def test_global_attention_follows_the_model_dtype_and_mode():
+    """The windows go to the model's dtype (float64 weights, float32 keypoints) and the model
+    is switched to eval mode (dropout off), as for a whole sequence."""
+    seq, frames = sequence(), [0, 7]
+    expected = global_attention(tiny(), seq, frames)
+    model = tiny().double().train()
+    got = global_attention(model, seq, frames)
+    assert not model.training
+    for single, double in zip(expected, got):
+        assert double.dtype == np.float64
+        np.testing.assert_allclose(double, single, atol=1e-5)
+
+
 def test_animation_gif_has_a_frame_per_pose(tmp_path):
     rng = np.random.default_rng(0)
     pixels = rng.uniform(100, 400, size=(4, 17, 2))

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Optional
 
 from gast_pyg.cli import (
+    benchmark,
     convert,
     evaluate,
     export,
@@ -32,7 +33,8 @@ from gast_pyg.runtime import configure_threads
 __all__ = ['COMMANDS', 'build_parser', 'main', 'run_command']
 
 #: The sub-command modules, in ``--help`` order.
-COMMANDS = (train, evaluate, infer, plot_attention, export, convert, latency, video, models)
+COMMANDS = (train, evaluate, benchmark, infer, plot_attention, export, convert, latency, video,
+            models)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,8 +6,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from gast_pyg.checkpoints import CheckpointError, load_any_checkpoint
 from gast_pyg.cli.options import (
     HelpFormatter,
@@ -53,8 +51,6 @@ def evaluate_checkpoint(args: Any, path: Path) -> dict[str, Any]:
     baseline at the mean training root depth it records."""
     skeleton = args.skeleton  # the checkpoint's, not the dataset's default
     args = resolve_options(args)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     model, info = load_any_checkpoint(path, skeleton=skeleton, causal=args.causal)
     model.to(resolve_device(args.device))
     training = info.get('training') or {}

@@ -1,5 +1,6 @@
 """Data: VideoPose3D-format loaders, Human3.6M and HumanEva-I cameras, training windows, synthetic
-motion, the 2D noise model and the training data pipeline."""
+motion and the 2D noise model (the training data pipeline, which also uses
+:mod:`gast_pyg.keypoints`, is :mod:`gast_pyg.data.pipeline`)."""
 from gast_pyg.data.cameras import (
     Camera,
     back_project,
@@ -27,7 +28,6 @@ from gast_pyg.data.datasets import (
     select,
 )
 from gast_pyg.data.noise import NOISE_OUTLIER_RATE, NOISE_OUTLIER_SCALE, add_noise_2d
-from gast_pyg.data.pipeline import PoseData, load_data
 from gast_pyg.data.subjects import resolve_subjects, shared_subjects
 from gast_pyg.data.synthetic import synthetic_motion
 from gast_pyg.data.windows import WindowSampler, flip_average, flip_pose, sequence_inputs
@@ -65,6 +65,4 @@ __all__ = [
     'NOISE_OUTLIER_RATE',
     'NOISE_OUTLIER_SCALE',
     'add_noise_2d',
-    'PoseData',
-    'load_data',
 ]

@@ -29,6 +29,7 @@ from gast_pyg.data.datasets import (
     normalize_keypoints,
     select,
 )
+from gast_pyg.data.detector_noise import DetectorNoise, add_detector_noise_2d, detector_sigmas
 from gast_pyg.data.noise import add_noise_2d
 from gast_pyg.data.synthetic import synthetic_motion
 from gast_pyg.skeleton import Skeleton
@@ -163,12 +164,6 @@ def load_data(
     if augment not in AUGMENTATIONS_2D:
         raise DataError(f'--augment-2d {augment}: expected one of {", ".join(AUGMENTATIONS_2D)}')
     if augment == 'detector':
-        # At call time: detector_noise uses gast_pyg.keypoints, whose import needs this package.
-        from gast_pyg.data.detector_noise import (
-            DetectorNoise,
-            add_detector_noise_2d,
-            detector_sigmas,
-        )
         if options.data_2d != 'gt':
             raise DataError(f'--augment-2d detector makes detector-like 2D from the ground-truth '
                             f'projections; it needs --data-2d gt, not --data-2d {options.data_2d}')
