@@ -125,7 +125,8 @@ def evaluate(
     iterator: Any = sequences
     if progress:
         from tqdm.auto import tqdm
-        iterator = tqdm(sequences, desc='evaluate', unit='seq', leave=False, mininterval=5)
+        iterator = tqdm(sequences, desc='evaluate', unit='seq', leave=False, mininterval=5,
+                        disable=None)  # None: no bar when stderr is not a terminal
     for subject, key, camera, seq_2d, seq_3d in iterator:
         seq_2d, seq_3d = seq_2d[::downsample], seq_3d[::downsample]
         if seq_2d.shape[:2] != seq_3d.shape[:2]:

@@ -159,7 +159,7 @@ def lift_tracks(tracks: PersonTracks, model: LiftingModel, *, width: Optional[fl
         (width, height), _ = resolve_image_size(everyone)
     total = len(tracks.frame_indices)
     kept, failures = [], []
-    for p in tqdm(range(len(tracks.track_ids)), desc='lift', unit='track', disable=not progress):
+    for p in tqdm(range(len(tracks.track_ids)), desc='lift', unit='track', disable=None if progress else True):
         sequence, layout, span = _track_sequence(tracks, p, skeleton)
         track = int(tracks.track_ids[p])
         if sequence.num_frames < model.receptive_field:

@@ -43,7 +43,7 @@ def detect_video(video: PathLike, detector: Optional[KeypointDetector] = None,
     rows, count = [], 0
     with detector:
         for frame in tqdm(iter_frames(video), total=info.num_frames, desc='decode+detect',
-                          unit='frame', disable=not progress):
+                          unit='frame', disable=None if progress else True):
             rows.extend((count, person, None) for person in detector.detect(frame))
             count += 1
     if not rows:
@@ -119,7 +119,7 @@ def video_to_3d(video: PathLike, checkpoint: Optional[PathLike], output: PathLik
         if render is not None:
             from gast_pyg.video.rendering import render_video
             frames = tqdm(iter_frames(video), total=len(lifted.frame_indices), desc='render',
-                          unit='frame', disable=not progress)
+                          unit='frame', disable=None if progress else True)
             camera = lifted.poses_3d_camera is not None
             render_video(staging.stage(render), frames, lifted.keypoints_2d,
                          lifted.poses_3d_camera if camera else lifted.poses_3d,
