@@ -65,6 +65,11 @@ class TrajectoryModel(LiftingModel):
         self.root_head = Pointwise(features.feature_size, 3, bias=True)
 
     @property
+    def channels(self) -> int:
+        """The width of the pose model."""
+        return self.pose.channels
+
+    @property
     def config(self) -> Dict[str, Any]:
         return dict(self.pose.config, trajectory=self.design,
                     trajectory_focal_length=self.focal_length)
