@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-import torch
-
 from gast_pyg.cli.options import (
     HelpFormatter,
     add_camera_options,
@@ -43,8 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.threads:
-        torch.set_num_threads(args.threads)
     result = infer(args.keypoints, checkpoint_file(args), args.output, format=args.format,
                    person=args.person, max_gap=args.max_gap, skeleton=args.skeleton,
                    causal=args.causal, width=args.width, height=args.height,

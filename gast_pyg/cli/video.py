@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-import torch
-
 from gast_pyg.cli.options import (
     HelpFormatter,
     add_camera_options,
@@ -47,8 +45,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from gast_pyg.inference import quality_summary
     from gast_pyg.video.pipeline import video_to_3d
-    if args.threads:
-        torch.set_num_threads(args.threads)
     result = video_to_3d(args.input, checkpoint_file(args), args.output, render=args.render,
                          keypoints=args.keypoints, keypoints_format=args.format,
                          keypoints_out=args.keypoints_out, person=args.person,
