@@ -27,6 +27,7 @@ from gast_pyg.checkpoints import (
 from gast_pyg.cli import build_parser as cli_parser
 from gast_pyg.cli import main as cli_main
 from gast_pyg.cli.train import add_train_options, train_and_report
+from gast_pyg.data.pipeline import load_data
 from gast_pyg.data import (
     NOISE_OUTLIER_RATE,
     NOISE_OUTLIER_SCALE,
@@ -34,7 +35,6 @@ from gast_pyg.data import (
     WindowSampler,
     add_noise_2d,
     image_coordinates,
-    load_data,
     load_h36m_cameras,
     project_to_2d,
     synthetic_motion,
