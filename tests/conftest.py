@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
+
+from gast_pyg import Skeleton
 
 # One thread: the suite must not depend on (or fight over) the machine's cores,
 # and idle OpenMP workers spinning beside other processes slow it down tenfold.
@@ -31,3 +34,18 @@ def load_fixture(name: str) -> dict:
 @pytest.fixture(autouse=True)
 def _deterministic():
     torch.manual_seed(0)
+
+
+class DepthOracle(nn.Module):
+    """Lifts 2D (x, y) to (x, y, 0): the error of each joint is its target's |z|."""
+
+    receptive_field, causal, in_features, num_joints = 9, False, 2, 17
+
+    def __init__(self):
+        super().__init__()
+        self.skeleton = Skeleton.load('h36m')
+        self.unused = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        centre = x[:, 4:x.size(1) - 4]
+        return torch.cat([centre, torch.zeros_like(centre[..., :1])], dim=-1)

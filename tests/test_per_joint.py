@@ -3,26 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-from torch import nn
+from conftest import DepthOracle
 
 from gast_pyg import Skeleton
 from gast_pyg.evaluation import evaluate, format_per_joint_table
-
-
-class _DepthOracle(nn.Module):
-    """Lifts 2D (x, y) to (x, y, 0): the error of each joint is its target's |z|."""
-
-    receptive_field, causal, in_features, num_joints = 9, False, 2, 17
-
-    def __init__(self):
-        super().__init__()
-        self.skeleton = Skeleton.load('h36m')
-        self.unused = nn.Parameter(torch.zeros(1))
-
-    def forward(self, x):
-        centre = x[:, 4:x.size(1) - 4]
-        return torch.cat([centre, torch.zeros_like(centre[..., :1])], dim=-1)
 
 
 @pytest.fixture
@@ -50,7 +34,7 @@ def data():
 
 
 def test_per_joint_errors_per_action_and_averaged_over_actions(data):
-    results = evaluate(_DepthOracle(), *data, per_joint=True)
+    results = evaluate(DepthOracle(), *data, per_joint=True)
     names = Skeleton.load('h36m').joint_names
     walking, eating = (results['actions'][a]['per_joint'] for a in ('Walking', 'Eating'))
     assert list(walking) == list(names) == list(results['per_joint'])
@@ -64,7 +48,7 @@ def test_per_joint_errors_per_action_and_averaged_over_actions(data):
 
 
 def test_per_joint_errors_only_on_request(data):
-    results = evaluate(_DepthOracle(), *data)
+    results = evaluate(DepthOracle(), *data)
     assert 'per_joint' not in results
     assert all('per_joint' not in row for row in results['actions'].values())
     with pytest.raises(ValueError, match='no per-joint errors in the results; evaluate with '
@@ -73,7 +57,7 @@ def test_per_joint_errors_only_on_request(data):
 
 
 def test_per_joint_table_has_one_row_per_joint_in_skeleton_order(data):
-    results = evaluate(_DepthOracle(), *data, per_joint=True)
+    results = evaluate(DepthOracle(), *data, per_joint=True)
     lines = format_per_joint_table(results, title='S8, S9').splitlines()
     assert lines[0] == 'S8, S9'
     assert lines[2] == '| Joint | Eat | Walk | Avg |'
@@ -83,7 +67,7 @@ def test_per_joint_table_has_one_row_per_joint_in_skeleton_order(data):
 
 
 def test_per_joint_errors_need_a_skeleton_with_the_models_joints(data):
-    model = _DepthOracle()
+    model = DepthOracle()
     model.skeleton = None
     with pytest.raises(ValueError, match='per-joint errors need the skeleton'):
         evaluate(model, *data, flip=False, per_joint=True)

@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import SHARED
-from torch import nn
+from conftest import SHARED, DepthOracle
 
 import gast_pyg.files as files_module
-from gast_pyg import Skeleton, build_model
+from gast_pyg import build_model
 from gast_pyg.checkpoints import (
     CheckpointError,
     load_any_checkpoint,
@@ -303,21 +302,6 @@ def test_two_processes_with_torchrun(tmp_path):
 
 # Evaluation ------------------------------------------------------------------------------------
 
-class _Oracle(nn.Module):
-    """Lifts 2D (x, y) to (x, y, 0): the error of each joint is its target's |z|."""
-
-    receptive_field, causal, in_features, num_joints = 9, False, 2, 17
-
-    def __init__(self):
-        super().__init__()
-        self.skeleton = Skeleton.load('h36m')
-        self.unused = nn.Parameter(torch.zeros(1))
-
-    def forward(self, x):
-        centre = x[:, 4:x.size(1) - 4]
-        return torch.cat([centre, torch.zeros_like(centre[..., :1])], dim=-1)
-
-
 def test_evaluation_merges_sub_actions_weights_frames_and_averages_actions():
     rng = np.random.default_rng(0)
     lengths = {'Walking 1': 10, 'Walking 2': 31, 'Eating 2': 20}
@@ -326,7 +310,7 @@ def test_evaluation_merges_sub_actions_weights_frames_and_averages_actions():
                'S9': {'Walking 1': [rng.normal(size=(7, 17, 3)).astype(np.float32)]}}
     inputs = {s: {a: [t[..., :2] for t in cams] for a, cams in acts.items()}
               for s, acts in targets.items()}
-    results = evaluate(_Oracle(), inputs, targets)
+    results = evaluate(DepthOracle(), inputs, targets)
     assert list(results['actions']) == ['Eating', 'Walking']  # paper order
     walking = [t for s in targets for a, cams in targets[s].items() if a.startswith('Walking')
                for t in cams]
@@ -345,9 +329,9 @@ def test_evaluation_merges_sub_actions_weights_frames_and_averages_actions():
         mean = (results['actions']['Walking'][metric] + results['actions']['Eating'][metric]) / 2
         assert results['average'][metric] == pytest.approx(mean)
     # Downsampling evaluates every n-th frame; without flip the oracle gives the same errors.
-    assert evaluate(_Oracle(), inputs, targets, downsample=3)['frames'] == (
+    assert evaluate(DepthOracle(), inputs, targets, downsample=3)['frames'] == (
         2 * 4 + 2 * 11 + 3 + 2 * 7)
-    unflipped = evaluate(_Oracle(), inputs, targets, flip=False)
+    unflipped = evaluate(DepthOracle(), inputs, targets, flip=False)
     assert unflipped['average']['mpjpe'] == pytest.approx(results['average']['mpjpe'])
 
     table = format_table(results, title='S8').splitlines()
