@@ -247,7 +247,7 @@ def quality_summary(lifted: LiftedTracks) -> str:
             f"track {int(track)}: {int(present.sum())} frames detected; bone length CV mean "
             f"{cv.mean():.3f} (worst {cv.max():.3f}, bone to {bones[int(cv.argmax())]}); "
             f"left/right asymmetry mean {asym.mean():.3f} (worst {asym.max():.3f}); mean joint "
-            f"acceleration {float(q['mean_acceleration']):.3g} units/frame^2; "
+            f"acceleration {float(q['mean_acceleration']):.3g} m/frame^2; "
             f"{float(q['interpolated_fraction']):.1%} of points interpolated")
     return '\n'.join(lines)
 
