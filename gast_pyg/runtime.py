@@ -10,8 +10,10 @@ instead of 2x. Two defaults avoid that:
 * ``OMP_WAIT_POLICY=PASSIVE`` (idle workers sleep at once). libgomp reads it once, when torch
   loads it, so :func:`set_default_wait_policy` runs when :mod:`gast_pyg` is imported, and only
   takes effect if ``torch`` has not been imported yet; a value already in the environment wins.
-* as many intra-op threads as cores this process may run on (``os.sched_getaffinity``) that
-  are not busy with other work (the 1-minute load average, at start-up), at least one.
+* as many intra-op threads as cores this process may run on (``os.sched_getaffinity``). With
+  passive waiting, two threads beside a competing process kept 60-67 % of their idle speed and
+  stayed faster than one thread there (measured with ``benchmarks/speed.py --under-load 1``), so
+  the load average is not consulted: it lags, and a stale value cost a lone run half its speed.
 
 :func:`configure_threads` applies the thread choice once; an explicit ``threads`` (the
 ``--threads`` option), ``GAST_PYG_THREADS``, ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` take
@@ -38,11 +40,9 @@ def set_default_wait_policy() -> bool:
 
 
 def default_threads() -> int:
-    """Cores this process may use (its CPU affinity) minus those busy with other processes
-    (the rounded 1-minute load average), at least 1."""
+    """The cores this process may run on (its CPU affinity), at least 1."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
-    busy = round(os.getloadavg()[0]) if hasattr(os, 'getloadavg') else 0
-    return max(1, (cores or 1) - busy)
+    return max(1, cores or 1)
 
 
 def _threads_from_environment() -> Optional[int]:
