@@ -278,9 +278,10 @@ def add_runtime_options(parser: argparse.ArgumentParser, threads: Optional[int] 
         group.add_argument('--device', default='auto',
                            help="'auto' (CUDA if available), 'cpu', 'cuda', 'cuda:1', ...")
     group.add_argument('--threads', type=positive_int, default=threads,
-                       help='torch CPU threads per process; on a busy machine use 1 (unset: '
-                            "torch's default; under torchrun the cores divided by the local "
-                            'processes)' if threads is None else 'torch CPU threads')
+                       help='torch CPU threads per process (unset: GAST_PYG_THREADS, '
+                            'OMP_NUM_THREADS, else every core this process may use; under '
+                            'torchrun the cores divided by the local processes)'
+                            if threads is None else 'torch CPU threads')
     if progress:
         group.add_argument('--progress', action=argparse.BooleanOptionalAction, default=True,
                            help='progress bars on a terminal (one line per epoch otherwise)')
