@@ -8,6 +8,7 @@ from gast_pyg.cli.options import (
     add_camera_options,
     add_checkpoint_options,
     add_keypoint_options,
+    add_lifting_output_options,
     add_runtime_options,
     checkpoint_file,
 )
@@ -27,15 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_keypoint_options(parser, tracks=True)
     add_checkpoint_options(parser)
     add_camera_options(parser)
-    group = parser.add_argument_group('output')
-    group.add_argument('--output', required=True, metavar='OUT.npz', help='the .npz to write')
-    group.add_argument('--render', default=None, metavar='OUT.gif|OUT.mp4',
-                       help='also write an animation of the first track\'s 3D skeleton beside '
-                            'its 2D input, needs the viz extra (unset: none)')
+    group = add_lifting_output_options(
+        parser, 'OUT.gif|OUT.mp4', "also write an animation of the first track's 3D skeleton "
+        'beside its 2D input, needs the viz extra (unset: none)')
     group.add_argument('--fps', type=positive_float, default=25.0,
                        help='frame rate stored and of the animation')
-    group.add_argument('--flip', action='store_true',
-                       help='average with the prediction on the mirrored input')
     add_runtime_options(parser, device=False)
     parser.set_defaults(run=run)
 

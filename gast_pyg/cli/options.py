@@ -270,6 +270,18 @@ def add_evaluation_options(parser: argparse.ArgumentParser) -> None:
                        help='add the P1 error of every joint to the table and the JSON')
 
 
+def add_lifting_output_options(parser: argparse.ArgumentParser, render_metavar: str,
+                               render_help: str) -> argparse._ArgumentGroup:
+    """``--output``, ``--render`` and ``--flip`` of the commands that lift keypoints (``infer``,
+    ``video``); returns the group for a command's own output options."""
+    group = parser.add_argument_group('output')
+    group.add_argument('--output', required=True, metavar='OUT.npz', help='the .npz to write')
+    group.add_argument('--render', default=None, metavar=render_metavar, help=render_help)
+    group.add_argument('--flip', action='store_true',
+                       help='average with the prediction on the mirrored input')
+    return group
+
+
 def add_runtime_options(parser: argparse.ArgumentParser, threads: Optional[int] = None,
                         device: bool = True, progress: bool = True) -> None:
     """Device, threads and progress bars."""

@@ -8,6 +8,7 @@ from gast_pyg.cli.options import (
     add_camera_options,
     add_checkpoint_options,
     add_keypoint_options,
+    add_lifting_output_options,
     add_runtime_options,
     checkpoint_file,
 )
@@ -29,15 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_keypoint_options(parser, tracks=True, required=False, image_size=False)
     add_checkpoint_options(parser)
     add_camera_options(parser)
-    group = parser.add_argument_group('output')
-    group.add_argument('--output', required=True, metavar='OUT.npz', help='the .npz to write')
-    group.add_argument('--render', default=None, metavar='OUT.mp4',
-                       help='also write an MP4: the video with the 2D skeletons beside the 3D '
-                            'ones, at the video frame rate (unset: none)')
+    group = add_lifting_output_options(
+        parser, 'OUT.mp4', 'also write an MP4: the video with the 2D skeletons beside the 3D '
+        'ones, at the video frame rate (unset: none)')
     group.add_argument('--keypoints-out', default=None, metavar='FILE.json',
                        help='save the 2D detections for a later --keypoints run (unset: none)')
-    group.add_argument('--flip', action='store_true',
-                       help='average with the prediction on the mirrored input')
     add_runtime_options(parser, device=False)
     parser.set_defaults(run=run)
 
