@@ -20,8 +20,12 @@ a fresh process so that its peak memory (peak RSS growth on CPU,
 PyTorch matmul jobs), measures the same figures beside them and prints each as a fraction of
 the idle figure measured in the same run (idle before and after each loaded round, median).
 The competitors are always stopped. Without ``--threads`` each measurement uses the package's
-default (:func:`gast_pyg.runtime.configure_threads`); ``--wait-policy`` compares OpenMP wait
-policies.
+default (:func:`gast_pyg.runtime.configure_threads`). ``--omp-env`` replaces the package's OpenMP
+wait setting (``GOMP_SPINCOUNT=3000``) in the measuring processes, e.g. ``OMP_WAIT_POLICY=PASSIVE``;
+``--idle-versus VAR=VALUE`` measures idle with the package's defaults and with those variables
+instead, alternating, and prints the ratio of each pair::
+
+    python benchmarks/speed.py --models gast27 --idle-versus GOMP_SPINCOUNT=300000  # libgomp's default
 """
 from __future__ import annotations
 
@@ -38,15 +42,19 @@ import time
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
-import gast_pyg  # noqa: F401  (first: sets the OpenMP wait policy before torch loads it)
-import torch
+# The user's own OpenMP wait settings, before the package adds its default to the environment.
+WAIT_VARIABLES = ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT')
+USER_WAIT_ENV = {name: os.environ[name] for name in WAIT_VARIABLES if name in os.environ}
+
+import gast_pyg  # noqa: E402,F401  (first: sets the OpenMP wait policy before torch loads it)
+import torch  # noqa: E402
 import torch.nn.functional as F
 import torch_geometric.typing
 from torch.utils.flop_counter import FlopCounterMode
 
 from gast_pyg import build_model
 from gast_pyg.metrics import mpjpe
-from gast_pyg.runtime import configure_threads
+from gast_pyg.runtime import configure_threads, wait_policy
 
 # name -> build_model arguments (the paper's widths: 128 / 64 / 32 channels).
 MODELS: Dict[str, Dict[str, Any]] = {
@@ -121,7 +129,7 @@ def measure(task: Dict[str, Any]) -> Dict[str, Any]:
     model = build_model(**MODELS[task['model']]).to(device)
     rf, joints = model.receptive_field, model.num_joints
     result: Dict[str, Any] = {'model': task['model'], 'mode': task['mode'], 'threads': threads,
-                              'wait_policy': os.environ.get('OMP_WAIT_POLICY', 'libgomp default'),
+                              'wait_policy': wait_policy(),
                               'parameters': sum(p.numel() for p in model.parameters())}
 
     if task['mode'] in ('inference', 'memory'):
@@ -182,9 +190,8 @@ def measure(task: Dict[str, Any]) -> Dict[str, Any]:
 
 def in_subprocess(task: Dict[str, Any]) -> Dict[str, Any]:
     """:func:`measure` in a fresh interpreter, so that peak memory is its own."""
-    env = dict(os.environ)
-    if task.get('wait_policy'):
-        env['OMP_WAIT_POLICY'] = task['wait_policy']
+    env = {name: value for name, value in os.environ.items() if name not in WAIT_VARIABLES}
+    env.update(task['omp_env'] if task.get('omp_env') is not None else USER_WAIT_ENV)
     completed = subprocess.run([sys.executable, __file__, '--worker', json.dumps(task)],
                                capture_output=True, text=True, env=env)
     if completed.returncode != 0:
@@ -250,7 +257,43 @@ def under_load(tasks: List[Dict[str, Any]], count: int, rounds: int) -> List[Dic
         print(f"{task['model']} {task['mode']}: idle {idle_median:,.1f}/s; "
               + ', '.join(f"beside {count} x {name}: {row[name]:,.1f}/s = "
                           f"{row[name + ' fraction']:.0%} of idle" for name in COMPETITORS)
-              + f" (OMP_WAIT_POLICY {row['wait_policy']}, threads {threads})", flush=True)
+              + f" ({row['wait_policy']}, threads {threads})", flush=True)
+    return rows
+
+
+def parse_env(assignments: Optional[List[str]]) -> Optional[Dict[str, str]]:
+    """``['VAR=VALUE', ...]`` as a dict (``None`` stays ``None``)."""
+    if assignments is None:
+        return None
+    env = {}
+    for assignment in assignments:
+        name, equals, value = assignment.partition('=')
+        if not equals or not name:
+            raise SystemExit(f"expected VAR=VALUE, got {assignment!r}")
+        env[name] = value
+    return env
+
+
+def idle_versus(tasks: List[Dict[str, Any]], baseline: Dict[str, str],
+                rounds: int) -> List[Dict[str, Any]]:
+    """Each task with the package's defaults and with ``baseline`` as its OpenMP variables,
+    alternating, ``rounds`` times; the median of the per-pair ratios (package / baseline)."""
+    rows = []
+    label = ' '.join(f'{name}={value}' for name, value in baseline.items())
+    for task in tasks:
+        ours, theirs, ratios = [], [], []
+        for _ in range(rounds):
+            ours.append(in_subprocess(task)['per_second'])
+            theirs.append(in_subprocess(dict(task, omp_env=baseline))['per_second'])
+            ratios.append(ours[-1] / theirs[-1])
+            print(f"  {task['model']} {task['mode']}: package defaults {ours[-1]:,.1f}, "
+                  f"{label} {theirs[-1]:,.1f} /s: {ratios[-1]:.3f}", flush=True)
+        row = dict(model=task['model'], mode=task['mode'], package=statistics.median(ours),
+                   baseline=statistics.median(theirs), baseline_env=baseline,
+                   ratio=statistics.median(ratios))
+        rows.append(row)
+        print(f"{task['model']} {task['mode']}: package defaults {row['package']:,.1f}/s, "
+              f"{label} {row['baseline']:,.1f}/s, median ratio {row['ratio']:.3f}", flush=True)
     return rows
 
 
@@ -287,10 +330,15 @@ def main() -> None:
                         help='measure beside N competing CPU-bound processes, as a fraction of '
                              'idle')
     parser.add_argument('--rounds', type=int, default=2,
-                        help='idle/loaded alternations per competitor kind with --under-load')
-    parser.add_argument('--wait-policy', choices=['PASSIVE', 'ACTIVE'], default=None,
-                        help="OMP_WAIT_POLICY of the measuring processes (default: the package's, "
-                             "PASSIVE unless the environment sets one)")
+                        help='idle/loaded alternations per competitor kind with --under-load, '
+                             'pairs with --idle-versus')
+    parser.add_argument('--omp-env', nargs='+', metavar='VAR=VALUE', default=None,
+                        help="OpenMP wait variables of the measuring processes instead of the "
+                             "package's default (GOMP_SPINCOUNT=3000), e.g. OMP_WAIT_POLICY=PASSIVE")
+    parser.add_argument('--idle-versus', nargs='+', metavar='VAR=VALUE', default=None,
+                        help="measure idle with the package's defaults and with these OpenMP "
+                             "variables instead, alternating, and print the ratios (e.g. "
+                             "GOMP_SPINCOUNT=300000, libgomp's own default)")
     parser.add_argument('--frames', type=int, default=10_000, help='inference sequence length')
     parser.add_argument('--batch', type=int, default=128, help='training windows per step')
     parser.add_argument('--warmup', type=int, default=1)
@@ -311,15 +359,19 @@ def main() -> None:
     device = torch.device(args.device)
     # A plain kill (SIGTERM) unwinds like Ctrl-C, so the competitors are stopped too.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    if args.under_load:
+    omp_env = parse_env(args.omp_env)
+    if args.under_load or args.idle_versus:
         print(f"torch {torch.__version__}, {os.cpu_count()} cores, load average "
               f"{os.getloadavg()[0]:.2f} at the start", flush=True)
         tasks = [dict(model=name, mode=mode, device=args.device, threads=args.threads,
                       frames=args.frames, batch=args.batch, warmup=args.warmup,
                       repeats=args.repeats, torch_scatter=args.torch_scatter,
-                      wait_policy=args.wait_policy)
+                      omp_env=omp_env)
                  for name in args.models for mode in args.modes]
-        rows = under_load(tasks, args.under_load, args.rounds)
+        if args.idle_versus:
+            rows = idle_versus(tasks, parse_env(args.idle_versus), args.rounds)
+        else:
+            rows = under_load(tasks, args.under_load, args.rounds)
         if args.json:
             with open(args.json, 'w') as file:
                 json.dump({'torch': torch.__version__, 'competitors': args.under_load,
@@ -339,7 +391,7 @@ def main() -> None:
             task = dict(model=name, mode=mode, device=args.device, threads=args.threads,
                         frames=args.frames, batch=args.batch, warmup=args.warmup,
                         repeats=args.repeats, torch_scatter=args.torch_scatter,
-                        wait_policy=args.wait_policy)
+                        omp_env=omp_env)
             result = in_subprocess(task)
             results.append(result)
             rate = 'frames/s' if mode == 'inference' else 'windows/s'
@@ -350,7 +402,7 @@ def main() -> None:
     for frames in args.memory_frames:
         task = dict(model=args.models[0], mode='memory', device=args.device, threads=args.threads,
                     frames=frames, batch=args.batch, warmup=0, repeats=1,
-                    torch_scatter=args.torch_scatter)
+                    torch_scatter=args.torch_scatter, omp_env=omp_env)
         try:
             memory.append(in_subprocess(task))
         except RuntimeError as error:

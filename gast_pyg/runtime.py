@@ -1,19 +1,25 @@
 """How the package uses the CPU: the number of torch threads and how idle threads wait.
 
-PyTorch's CPU wheels run their parallel regions on GNU OpenMP (libgomp), whose idle workers
-spin-wait at each barrier before they sleep. On a machine whose cores are taken by other
-processes, a worker that spins holds a core the other worker needs to reach the barrier, so
-every one of the thousands of parallel regions of a training step can cost a scheduler time
-slice instead of microseconds: with one competing process on 2 cores a step ran 25-40x slower
-instead of 2x. Two defaults avoid that:
+PyTorch's CPU wheels run their parallel regions on GNU OpenMP (libgomp). At every barrier an
+idle worker spins ``GOMP_SPINCOUNT`` times before it sleeps; libgomp's default is 300,000 spins
+(milliseconds). On a machine whose cores are taken by other processes, a worker that spins holds
+a core the other worker needs to reach the barrier, so every one of the thousands of parallel
+regions of a training step can cost a scheduler time slice instead of microseconds: with one
+competing process on 2 cores a step ran 25-40x slower instead of 2x. Sleeping at once
+(``OMP_WAIT_POLICY=PASSIVE``) cures that but costs 10-15 % on idle cores, where every small
+operation between two GEMMs then waits for a sleeping worker to be woken. Two defaults:
 
-* ``OMP_WAIT_POLICY=PASSIVE`` (idle workers sleep at once). libgomp reads it once, when torch
-  loads it, so :func:`set_default_wait_policy` runs when :mod:`gast_pyg` is imported, and only
-  takes effect if ``torch`` has not been imported yet; a value already in the environment wins.
-* as many intra-op threads as cores this process may run on (``os.sched_getaffinity``). With
-  passive waiting, two threads beside a competing process kept 60-67 % of their idle speed and
-  stayed faster than one thread there (measured with ``benchmarks/speed.py --under-load 1``), so
-  the load average is not consulted: it lags, and a stale value cost a lone run half its speed.
+* ``GOMP_SPINCOUNT=3000`` (:data:`DEFAULT_SPIN_COUNT`): a few microseconds of spinning, which
+  covers the gap between consecutive operations on idle cores (idle speed of the 27-frame
+  model within a few per cent of libgomp's default) and is too short to matter beside a
+  competitor (about half of the idle speed kept beside one busy process on 2 cores). libgomp
+  reads it once, when torch loads it, so :func:`set_default_wait_policy` runs when
+  :mod:`gast_pyg` is imported, and only takes effect if ``torch`` has not been imported yet; an
+  ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` already in the environment wins.
+* as many intra-op threads as cores this process may run on (``os.sched_getaffinity``). Two
+  threads beside a competing process stayed faster than one thread there (measured with
+  ``benchmarks/speed.py --under-load 1``), so the load average is not consulted: it lags, and
+  a stale value cost a lone run half its speed.
 
 :func:`configure_threads` applies the thread choice once; an explicit ``threads`` (the
 ``--threads`` option), ``GAST_PYG_THREADS``, ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` take
@@ -25,18 +31,31 @@ import os
 import sys
 from typing import Optional
 
-__all__ = ['configure_threads', 'default_threads', 'set_default_wait_policy']
+__all__ = ['DEFAULT_SPIN_COUNT', 'configure_threads', 'default_threads', 'set_default_wait_policy',
+           'wait_policy']
 
+#: Spins of an idle OpenMP worker before it sleeps (``GOMP_SPINCOUNT``), the package's default.
+DEFAULT_SPIN_COUNT = 3000
+
+_WAIT_VARIABLES = ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT')
 _THREAD_VARIABLES = ('GAST_PYG_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')
 
 
-def set_default_wait_policy() -> bool:
-    """Make idle OpenMP workers sleep instead of spin (``OMP_WAIT_POLICY=PASSIVE``) unless the
-    environment already sets a policy. Returns whether the policy in effect is passive; it
-    cannot change once ``torch`` is imported (libgomp has read its environment)."""
-    if 'OMP_WAIT_POLICY' not in os.environ and 'torch' not in sys.modules:
-        os.environ['OMP_WAIT_POLICY'] = 'PASSIVE'
-    return os.environ.get('OMP_WAIT_POLICY', '').upper() == 'PASSIVE'
+def set_default_wait_policy() -> str:
+    """Make idle OpenMP workers spin :data:`DEFAULT_SPIN_COUNT` times before they sleep
+    (``GOMP_SPINCOUNT``), unless the environment already sets ``OMP_WAIT_POLICY`` or
+    ``GOMP_SPINCOUNT``. It cannot change once ``torch`` is imported (libgomp has read its
+    environment then), so it does nothing in that case. Returns :func:`wait_policy`."""
+    if 'torch' not in sys.modules and not any(name in os.environ for name in _WAIT_VARIABLES):
+        os.environ['GOMP_SPINCOUNT'] = str(DEFAULT_SPIN_COUNT)
+    return wait_policy()
+
+
+def wait_policy() -> str:
+    """The OpenMP wait settings of the environment, e.g. ``'GOMP_SPINCOUNT=3000'``, or
+    ``"libgomp's default"`` when neither ``OMP_WAIT_POLICY`` nor ``GOMP_SPINCOUNT`` is set."""
+    settings = [f'{name}={os.environ[name]}' for name in _WAIT_VARIABLES if name in os.environ]
+    return ' '.join(settings) or "libgomp's default"
 
 
 def default_threads() -> int:

@@ -1,4 +1,4 @@
-"""gast_pyg.runtime: thread count and OpenMP wait policy chosen once, overridable."""
+"""gast_pyg.runtime: thread count and OpenMP spin before sleeping chosen once, overridable."""
 from __future__ import annotations
 
 import importlib.util
@@ -10,28 +10,62 @@ from pathlib import Path
 import pytest
 import torch
 
-from gast_pyg.runtime import configure_threads, default_threads, set_default_wait_policy
+from gast_pyg.runtime import (DEFAULT_SPIN_COUNT, configure_threads, default_threads,
+                              set_default_wait_policy, wait_policy)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def python(code: str) -> str:
-    environment = {key: value for key, value in os.environ.items() if key != 'OMP_WAIT_POLICY'}
-    environment['PYTHONPATH'] = str(ROOT)
+def python(code: str, **variables: str) -> str:
+    """``code`` in a fresh interpreter whose environment has no OpenMP wait settings but
+    ``variables``."""
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT')}
+    environment.update(variables, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, '-c', code], env=environment, check=True,
                           capture_output=True, text=True).stdout.strip()
 
 
-def test_importing_the_package_first_makes_idle_openmp_threads_sleep():
-    assert python("import gast_pyg, os; print(os.environ.get('OMP_WAIT_POLICY'))") == 'PASSIVE'
+def test_importing_the_package_first_sets_a_short_spin_before_idle_threads_sleep():
+    code = "import gast_pyg, os; print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))"
+    assert python(code) == f'{DEFAULT_SPIN_COUNT} None'
+    assert python(code, OMP_WAIT_POLICY='ACTIVE') == 'None ACTIVE'
+    assert python(code, GOMP_SPINCOUNT='10') == '10 None'
+
+
+# CPU time the process burns while its main thread sleeps after a parallel region: the idle
+# OpenMP worker's spinning.
+IDLE_BURN = """
+import gast_pyg, resource, time, torch
+torch.set_num_threads(2)
+a = torch.randn(512, 512)
+for _ in range(20):
+    a @ a
+before = resource.getrusage(resource.RUSAGE_SELF)
+time.sleep(0.5)
+after = resource.getrusage(resource.RUSAGE_SELF)
+print(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+"""
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason='needs two cores')
+def test_the_default_reaches_openmp_idle_workers_stop_spinning_at_once():
+    # The default (a few thousand spins) burns next to nothing in half a second of idling; a
+    # spin count of three billion keeps the worker spinning throughout: the variable set at
+    # import is the one libgomp reads.
+    assert float(python(IDLE_BURN)) < 0.05
+    assert float(python(IDLE_BURN, GOMP_SPINCOUNT='3000000000')) > 0.1
 
 
 def test_the_wait_policy_is_left_alone_once_torch_is_loaded_or_when_set(monkeypatch):
     monkeypatch.delenv('OMP_WAIT_POLICY', raising=False)
+    monkeypatch.delenv('GOMP_SPINCOUNT', raising=False)
     # This process has imported torch: libgomp has read its environment, so no pretending.
-    assert set_default_wait_policy() is False and 'OMP_WAIT_POLICY' not in os.environ
+    assert set_default_wait_policy() == "libgomp's default"
+    assert 'GOMP_SPINCOUNT' not in os.environ
     monkeypatch.setenv('OMP_WAIT_POLICY', 'ACTIVE')
-    assert set_default_wait_policy() is False and os.environ['OMP_WAIT_POLICY'] == 'ACTIVE'
+    assert set_default_wait_policy() == 'OMP_WAIT_POLICY=ACTIVE'
+    assert 'GOMP_SPINCOUNT' not in os.environ and wait_policy() == 'OMP_WAIT_POLICY=ACTIVE'
 
 
 def test_explicit_threads_win_over_the_environment(monkeypatch):
