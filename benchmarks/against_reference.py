@@ -39,7 +39,7 @@ import torch
 from gast_pyg import load_reference_checkpoint
 from gast_pyg.metrics import mpjpe
 from gast_pyg.nn import fold_batch_norms
-from gast_pyg.runtime import configure_threads
+from gast_pyg.runtime import configure_allocator, configure_threads
 
 # The reference's Human3.6M 17-joint skeleton (its gen_skes.py).
 PARENTS = [-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15]
@@ -114,6 +114,7 @@ def main() -> None:
     args = parser.parse_args()
 
     threads = configure_threads(args.threads)
+    configure_allocator()
     torch.manual_seed(0)
     ref_dilated, ref_strided = reference_models(args.reference_repo.resolve(),
                                                 args.filter_widths, args.channels)

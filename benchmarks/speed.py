@@ -54,7 +54,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from gast_pyg import build_model
 from gast_pyg.metrics import mpjpe
-from gast_pyg.runtime import configure_threads, wait_policy
+from gast_pyg.runtime import configure_allocator, configure_threads, wait_policy
 
 # name -> build_model arguments (the paper's widths: 128 / 64 / 32 channels).
 MODELS: Dict[str, Dict[str, Any]] = {
@@ -123,6 +123,7 @@ def count_flops(run: Callable[[], None]) -> int:
 def measure(task: Dict[str, Any]) -> Dict[str, Any]:
     """One measurement (``inference`` or ``training`` of one model), run in its own process."""
     threads = configure_threads(task['threads'])
+    configure_allocator()
     torch.manual_seed(0)
     torch_geometric.typing.WITH_TORCH_SCATTER &= task['torch_scatter']
     device = torch.device(task['device'])

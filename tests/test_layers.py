@@ -7,11 +7,15 @@ import torch
 import torch.nn.functional as F
 
 from gast_pyg.nn import (
+    ChannelsLastBatchNorm,
     GlobalGraphAttention,
     GraphAttentionBlock,
     LocalAttention,
     SemGraphConv,
+    channels_last,
     complete_edge_index,
+    inplace_relu,
+    pointwise,
 )
 
 
@@ -126,6 +130,24 @@ def test_global_attention_fused_projection_is_reused_in_eval_mode_only():
     assert 'fused_weight' not in layer.state_dict()
 
 
+def test_sem_graph_conv_cached_edge_weights_are_reused_in_eval_mode_on_its_own_graph_only():
+    edge_index = random_graph()
+    conv = SemGraphConv(5, 6, edge_index, num_nodes=7).eval()
+    torch.nn.init.normal_(conv.edge_logit)
+    x = torch.randn(3, 7, 5)
+    with torch.no_grad():
+        before = conv(x)
+        conv.cache_edge_weights()
+        torch.testing.assert_close(conv(x), before, atol=0, rtol=0)
+        conv.edge_logit.mul_(2)  # not seen by the cached copy in eval mode ...
+        torch.testing.assert_close(conv(x), before, atol=0, rtol=0)
+        changed = conv(x, edge_index.clone())  # ... nor on another graph object, which recomputes
+        assert not torch.allclose(changed, before)
+        conv.train()  # ... and computed afresh in training mode
+        torch.testing.assert_close(conv(x), changed, atol=0, rtol=0)
+    assert 'cached_alpha_self' not in conv.state_dict()
+
+
 def test_global_attention_matches_dense_formula_on_a_sparse_graph():
     edge_index = random_graph()
     layer = GlobalGraphAttention(8, 7, heads=2, edge_index=edge_index).eval()
@@ -215,3 +237,29 @@ def test_graph_buffers_follow_the_module_and_stay_out_of_the_state_dict():
     assert 'edge_index' in dict(conv.named_buffers())
     assert 'edge_index' not in conv.state_dict()
     assert conv.to('meta').edge_index.device.type == 'meta'
+
+
+@pytest.mark.parametrize('mkl', [True, False])
+def test_pointwise_computes_x_w_plus_b_on_either_gemm_backend(monkeypatch, mkl):
+    # Intel CPUs take F.linear (MKL), others oneDNN's channels-last 1x1 convolution; few rows
+    # always F.linear. All must agree with the definition.
+    monkeypatch.setattr(channels_last, 'mkl_is_fast', lambda: mkl)
+    weight, bias = torch.randn(9, 6), torch.randn(9)
+    for shape in [(2, 40, 17, 6), (1, 1, 17, 6), (300, 6)]:
+        x = torch.randn(shape)
+        torch.testing.assert_close(pointwise(x, weight, bias), x @ weight.t() + bias,
+                                   atol=1e-5, rtol=1e-5)
+
+
+def test_relu_after_a_channels_last_batch_norm_records_no_copy_of_the_gradient():
+    norm = ChannelsLastBatchNorm(4)
+    x = torch.randn(2, 3, 5, 4, requires_grad=True)
+    y = inplace_relu(norm(x))
+    assert type(y.grad_fn).__name__ == 'ReluBackward0'  # not CopySlices (in place on a view)
+    y.sum().backward()
+    reference = x.detach().clone().requires_grad_()
+    F.relu(norm(reference)).sum().backward()
+    torch.testing.assert_close(x.grad, reference.grad)
+    with torch.no_grad():
+        z = norm.eval()(x)
+        assert inplace_relu(z) is z  # in place without autograd

@@ -28,7 +28,7 @@ from gast_pyg.cli import (
 )
 from gast_pyg.cli.errors import run_command
 from gast_pyg.cli.options import HelpFormatter, parse_arguments
-from gast_pyg.runtime import configure_threads
+from gast_pyg.runtime import configure_allocator, configure_threads
 
 __all__ = ['COMMANDS', 'build_parser', 'main', 'run_command']
 
@@ -59,8 +59,10 @@ def main(argv: Optional[Sequence[str]] = None,
 
 
 def _configured_run(args: argparse.Namespace) -> object:
-    """Set the thread defaults once (:func:`~gast_pyg.runtime.configure_threads`: ``--threads``
-    or the environment win), then run the sub-command."""
+    """Set the thread and memory defaults once (:func:`~gast_pyg.runtime.configure_threads`:
+    ``--threads`` or the environment win; :func:`~gast_pyg.runtime.configure_allocator`), then
+    run the sub-command."""
     configure_threads(getattr(args, 'threads', None))
+    configure_allocator()
     return args.run(args)
 

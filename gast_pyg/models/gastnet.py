@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence, Tuple
 
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gast_pyg.models.base import FrameMap, LiftingModel, check_options
 from gast_pyg.models.temporal import TemporalBlock, TemporalConv
-from gast_pyg.nn import ChannelsLastBatchNorm, GraphAttentionBlock, Pointwise
+from gast_pyg.nn import ChannelsLastBatchNorm, GraphAttentionBlock, Pointwise, inplace_relu
 from gast_pyg.skeleton import Skeleton
 
 
@@ -97,7 +96,7 @@ class GASTNet(LiftingModel):
 
     def stages(self) -> Tuple[FrameMap, List[Tuple[nn.Module, FrameMap]]]:
         def after_expand(x: Tensor) -> Tensor:
-            return self.blocks[0](F.relu(self.expand_norm(x), inplace=True))
+            return self.blocks[0](inplace_relu(self.expand_norm(x)))
 
         return self.input_norm, [(self.expand, after_expand),
                                  *zip(self.temporal, self.blocks[1:])]

@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from gast_pyg.models.base import FrameMap, LiftingModel, check_options
 from gast_pyg.models.temporal import TemporalBlock, TemporalConv
-from gast_pyg.nn import ChannelsLastBatchNorm, Pointwise
+from gast_pyg.nn import ChannelsLastBatchNorm, Pointwise, inplace_relu
 from gast_pyg.skeleton import Skeleton
 
 
@@ -64,7 +64,7 @@ class TemporalConvNet(LiftingModel):
             return x.flatten(-2).unsqueeze(-2)
 
         def after_expand(x: Tensor) -> Tensor:
-            x = F.relu(self.expand_norm(x), inplace=True)
+            x = inplace_relu(self.expand_norm(x))
             return F.dropout(x, p=self.dropout, training=self.training)
 
         return one_node, [(self.expand, after_expand),

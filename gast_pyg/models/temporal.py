@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise
+from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu
 
 
 class TemporalConv(nn.Conv2d):
@@ -82,8 +82,8 @@ class TemporalBlock(nn.Module):
     def after_conv(self, y: Tensor, residual: Tensor) -> Tensor:
         """The block from the output ``y`` of its temporal convolution on, with ``residual`` the
         input frames aligned with ``y`` (streaming computes ``y`` one frame at a time)."""
-        y = F.relu(self.conv_norm(y), inplace=True)
+        y = inplace_relu(self.conv_norm(y))
         if self.dropout_after_conv:
             y = F.dropout(y, p=self.dropout, training=self.training)
-        y = F.relu(self.pointwise_norm(self.pointwise(y)), inplace=True)
+        y = inplace_relu(self.pointwise_norm(self.pointwise(y)))
         return residual + F.dropout(y, p=self.dropout, training=self.training)

@@ -4,10 +4,9 @@ from __future__ import annotations
 from typing import Optional
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise
+from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu
 from gast_pyg.nn.global_attention import GlobalGraphAttention
 from gast_pyg.nn.local_attention import LocalAttention
 
@@ -82,7 +81,7 @@ class GraphAttentionBlock(nn.Module):
             parts.append(self.local(x))
         if self.glob is not None:
             parts.append(self.glob(x))
-        return F.relu(self.norm(self.lin(torch.cat(parts, dim=-1))), inplace=True)
+        return inplace_relu(self.norm(self.lin(torch.cat(parts, dim=-1))))
 
     def extra_repr(self) -> str:
         return f'{self.in_channels}, {self.out_channels}'

@@ -1,4 +1,5 @@
-"""Folding batch norms into the neighbouring linear maps for inference."""
+"""Inference copies: batch norms folded into the neighbouring linear maps, per-layer constants
+computed once."""
 from __future__ import annotations
 
 import copy
@@ -7,6 +8,8 @@ import torch
 from torch import Tensor, nn
 
 from gast_pyg.nn.channels_last import ChannelsLastBatchNorm
+from gast_pyg.nn.global_attention import GlobalGraphAttention
+from gast_pyg.nn.sem_graph_conv import SemGraphConv
 
 
 def _scale_shift(norm: ChannelsLastBatchNorm) -> tuple[Tensor, Tensor]:
@@ -47,8 +50,10 @@ def fold_batch_norms(model: nn.Module) -> nn.Module:
 
     A pair ``(linear, norm)`` is ``norm(linear(x))``; a pair ``(norm, conv)``
     whose first name is the norm is ``conv(norm(x))``. Names may be dotted
-    paths below the declaring module. The copy computes the same function
-    with fewer passes over memory; it is not meant for training.
+    paths below the declaring module. The constants of every layer are computed
+    once (:meth:`SemGraphConv.cache_edge_weights`,
+    :meth:`GlobalGraphAttention.fuse_projection`). The copy computes the same
+    function with fewer passes over memory; it is not meant for training.
 
     Raises:
         ValueError: For a declared pair without a batch norm (a pair it cannot fold).
@@ -69,4 +74,9 @@ def fold_batch_norms(model: nn.Module) -> nn.Module:
                     'batch_norm_pairs')
             parent, _, name = norm_name.rpartition('.')
             setattr(module.get_submodule(parent) if parent else module, name, nn.Identity())
+    for module in model.modules():
+        if isinstance(module, SemGraphConv):
+            module.cache_edge_weights()
+        elif isinstance(module, GlobalGraphAttention):
+            module.fuse_projection()
     return model

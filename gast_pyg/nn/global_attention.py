@@ -11,7 +11,7 @@ from torch.nn import Parameter
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import softmax
 
-from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, pointwise
+from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu, pointwise
 
 
 def complete_edge_index(num_nodes: int) -> Tensor:
@@ -244,7 +244,7 @@ class GlobalGraphAttention(MessagePassing):
         return_attention_weights: Optional[bool] = None,
     ) -> Union[Tensor, Tuple[Tensor, Tuple[Tensor, Optional[Tensor]]]]:
         out, alpha = self.attention_heads(x, edge_index)
-        out = F.relu(self.norm(self.lin_out(out)), inplace=True)
+        out = inplace_relu(self.norm(self.lin_out(out)))
         out = F.dropout(out, p=self.dropout, training=self.training)
         if return_attention_weights:
             return out, (self.edge_index if edge_index is None else edge_index, alpha)

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise
+from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu
 from gast_pyg.nn.sem_graph_conv import SemGraphConv
 
 
@@ -69,8 +69,8 @@ class LocalAttention(nn.Module):
             module.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
-        branches = [F.relu(self.norms[name](conv(x)), inplace=True) for name, conv in self.convs.items()]
-        out = F.relu(self.norm(self.lin(torch.cat(branches, dim=-1))), inplace=True)
+        branches = [inplace_relu(self.norms[name](conv(x))) for name, conv in self.convs.items()]
+        out = inplace_relu(self.norm(self.lin(torch.cat(branches, dim=-1))))
         return F.dropout(out, p=self.dropout, training=self.training)
 
     def extra_repr(self) -> str:

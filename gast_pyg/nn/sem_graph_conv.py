@@ -90,6 +90,10 @@ class SemGraphConv(MessagePassing):
             self.bias = Parameter(torch.empty(out_channels))
         else:
             self.register_parameter('bias', None)
+        # Set by cache_edge_weights() on inference copies: the weights of the self-loops and of
+        # the other edges, computed once.
+        self.register_buffer('cached_alpha_self', None, persistent=False)
+        self.register_buffer('cached_alpha_others', None, persistent=False)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -110,6 +114,25 @@ class SemGraphConv(MessagePassing):
         edge_index = self.edge_index if edge_index is None else edge_index
         return softmax(self.edge_logit, edge_index[1], num_nodes=self.num_nodes, dim=0)
 
+    def _split_edge_weights(self, edge_index: Tensor, loops: Tensor,
+                            others: Tensor) -> tuple[Tensor, Tensor]:
+        """The weight of each node's self-loop ``(num_nodes, C)`` (0 without one) and those of
+        the other edges ``(E_others, C)``."""
+        alpha = self.edge_weights(edge_index)
+        alpha_self = alpha.new_zeros(self.num_nodes, alpha.size(-1)).index_add_(
+            0, edge_index[1, loops], alpha[loops])
+        return alpha_self, alpha[others]
+
+    @torch.no_grad()
+    def cache_edge_weights(self) -> None:
+        """Compute the normalised edge weights once and reuse them in eval mode on the layer's
+        own graph, for inference copies that run many small inputs (streaming: one frame per
+        call). Later changes to :obj:`edge_logit` are not seen; training mode computes them
+        afresh."""
+        alpha_self, alpha_others = self._split_edge_weights(self.edge_index, self.loop_edges,
+                                                            self.other_edges)
+        self.cached_alpha_self, self.cached_alpha_others = alpha_self.clone(), alpha_others.clone()
+
     def forward(self, x: Tensor, edge_index: Optional[Tensor] = None) -> Tensor:
         edge_index = self.edge_index if edge_index is None else edge_index
         if edge_index.size(1) != self.edge_logit.size(0):
@@ -126,13 +149,15 @@ class SemGraphConv(MessagePassing):
         else:
             is_loop = edge_index[0] == edge_index[1]
             loops, others = is_loop.nonzero().view(-1), (~is_loop).nonzero().view(-1)
-        alpha = self.edge_weights(edge_index)
         # The self term needs no gather: alpha at each node's self-loop (0
         # without one) times x_i W_self; only the other edges pass messages.
-        alpha_self = alpha.new_zeros(self.num_nodes, alpha.size(-1)).index_add_(
-            0, edge_index[1, loops], alpha[loops])
+        if (self.cached_alpha_self is not None and not self.training
+                and edge_index is self.edge_index):
+            alpha_self, alpha_others = self.cached_alpha_self, self.cached_alpha_others
+        else:
+            alpha_self, alpha_others = self._split_edge_weights(edge_index, loops, others)
         h_self, h_neigh = pointwise(x, self.weight).split(self.out_channels, dim=-1)
-        out = self.propagate(edge_index[:, others], x=h_neigh, alpha=alpha[others],
+        out = self.propagate(edge_index[:, others], x=h_neigh, alpha=alpha_others,
                              size=(self.num_nodes, self.num_nodes))
         out = out.addcmul_(alpha_self, h_self)
         return out if self.bias is None else out + self.bias
