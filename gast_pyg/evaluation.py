@@ -78,6 +78,7 @@ def evaluate(
     metrics: Sequence[str] = METRICS,
     skeleton: Skeleton | None = None,
     progress: bool = False,
+    precision: str = 'float32',
     per_joint: bool = False,
 ) -> dict[str, Any]:
     """Per-action errors of ``model`` on every sequence and camera of ``inputs``.
@@ -87,7 +88,8 @@ def evaluate(
     (:func:`~gast_pyg.nn.fold_batch_norms`). The model is put in eval mode and left there.
 
     Returns ``{'actions': {action: {metric: mm, 'frames': n, 'sequences': k}}, 'average':
-    {metric: mm}, 'frames': total, 'flip': flip, 'downsample': downsample}``; ``average`` is the
+    {metric: mm}, 'frames': total, 'flip': flip, 'downsample': downsample, 'precision':
+    precision}``; ``average`` is the
     unweighted mean over actions. ``metrics`` is a subset of :data:`METRICS` (validation uses
     ``('mpjpe',)`` only).
 
@@ -138,7 +140,7 @@ def evaluate(
             raise ValueError(f'subject {subject!r}, action {key!r}, camera {camera}: '
                              f'{seq_3d.shape[1]} joints, the skeleton names {len(joint_names)}')
         pred = torch.from_numpy(lift_sequence(lifter, seq_2d[..., :2], flip=flip,
-                                              skeleton=skeleton,
+                                              skeleton=skeleton, precision=precision,
                                               # a trajectory model's output is camera-space:
                                               # compare its root-relative pose
                                               root_relative=isinstance(model, TrajectoryModel)))
@@ -186,6 +188,7 @@ def evaluate(
         'frames': sum(row['frames'] for row in actions.values()),
         'flip': flip,
         'downsample': downsample,
+        'precision': precision,
     }
     if per_joint:
         results['per_joint'] = {

@@ -144,7 +144,7 @@ def lift_tracks(tracks: PersonTracks, model: LiftingModel, *, width: Optional[fl
                 height: Optional[float] = None, score_threshold: float = 0.3,
                 max_missing: float = 0.5, flip: bool = False,
                 focal_length: Optional[float] = None, fov: Optional[float] = None,
-                progress: bool = True) -> LiftedTracks:
+                progress: bool = True, precision: str = 'float32') -> LiftedTracks:
     """Convert, fill and lift each track of ``tracks`` with ``model`` (see the module docstring
     for which tracks are left out); the poses and the quality of each lifted track. For a
     trajectory model also the camera-space poses for a camera of ``focal_length`` pixels or
@@ -174,6 +174,7 @@ def lift_tracks(tracks: PersonTracks, model: LiftingModel, *, width: Optional[fl
             failures.append(str(error))
             continue
         poses = lift_sequence(model, prepared.normalized, prepared.scores, flip=flip,
+                              precision=precision,
                               root_relative=not trajectory)
         camera = (camera_space_poses(model, poses, prepared.image_size[0], focal_length, fov)
                   if trajectory else None)
@@ -272,6 +273,7 @@ def infer(
     render: Optional[PathLike] = None,
     fps: float = 25.0,
     progress: bool = False,
+    precision: str = 'float32',
 ) -> Dict[str, Any]:
     """Lift every person of a keypoint file of any supported tool (``format``: a name of
     :data:`~gast_pyg.keypoints.formats.FORMATS`, ``None``: recognised from the content) and
@@ -298,13 +300,14 @@ def infer(
     tracks = build_tracks(read_detections(keypoints, format), person, max_gap)
     lifted = lift_tracks(tracks, model, width=width, height=height,
                          score_threshold=score_threshold, max_missing=max_missing, flip=flip,
-                         focal_length=focal_length, fov=fov, progress=progress)
+                         focal_length=focal_length, fov=fov, progress=progress,
+                         precision=precision)
     options = dict(
         keypoints=str(keypoints), checkpoint=str(checkpoint), format=format, person=person,
         max_gap=max_gap, layout=tracks.layout.name, skeleton=model.skeleton.name,
         image_size=list(lifted.image_size),
         image_size_estimated=width is None and height is None and tracks.image_size is None,
-        score_threshold=score_threshold, max_missing=max_missing, flip=flip,
+        score_threshold=score_threshold, max_missing=max_missing, flip=flip, precision=precision,
         causal=model.causal, receptive_field=model.receptive_field, arch=model.arch,
         units='checkpoint units (metres for Human3.6M)', focal_length=lifted.focal_length,
         root_joint=model.skeleton.joint_names[model.skeleton.root])

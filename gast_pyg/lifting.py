@@ -14,7 +14,12 @@ from gast_pyg.models.base import LiftingModel
 from gast_pyg.skeleton import Skeleton
 from gast_pyg.validation import check_finite, check_real
 
-__all__ = ['model_device_and_dtype', 'lift_batch', 'lift_sequence']
+__all__ = ['PRECISIONS', 'model_device_and_dtype', 'lift_batch', 'lift_sequence']
+
+#: The arithmetic :func:`lift_batch` offers: the model's own dtype, or its matrix products and
+#: convolutions under ``torch.autocast`` in bfloat16 (inference only; on CPUs with AMX 1.4x
+#: faster for 32 channels and 2.45x for 128, +0.09 mm P1 on real motion; see the README).
+PRECISIONS = ('float32', 'bfloat16')
 
 
 def model_device_and_dtype(model: torch.nn.Module) -> tuple[torch.device, torch.dtype]:
@@ -26,33 +31,38 @@ def model_device_and_dtype(model: torch.nn.Module) -> tuple[torch.device, torch.
     return parameter.device, parameter.dtype
 
 
-def lift_batch(model: LiftingModel, inputs: torch.Tensor) -> torch.Tensor:
+def lift_batch(model: LiftingModel, inputs: torch.Tensor, precision: str = 'float32'
+               ) -> torch.Tensor:
     """3D poses ``(batch, frames - receptive_field + 1, joints, 3)`` of padded inputs ``(batch,
     frames >= receptive_field, joints, in_features)``, on the model's device and in its dtype.
 
     The inputs are moved to the model's device and dtype; the model is switched to eval mode and
     run once without autograd (long inputs in time chunks inside the model; windows of exactly
-    the receptive field in the strided form). A non-finite output is refused.
+    the receptive field in the strided form), under ``torch.autocast`` in bfloat16 when
+    ``precision`` is ``'bfloat16'`` (:data:`PRECISIONS`). A non-finite output is refused.
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
     model.eval()
     device, dtype = model_device_and_dtype(model)
-    with torch.inference_mode():
-        out = model(inputs.to(device=device, dtype=dtype))
+    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16,
+                                                enabled=precision == 'bfloat16'):
+        out = model(inputs.to(device=device, dtype=dtype)).to(dtype)
     check_finite([('its output', out)], f'{type(model).__name__} ({model.skeleton.name})')
     return out
 
 
 def lift_sequence(model: LiftingModel, keypoints_2d: np.ndarray,
                   scores: Optional[np.ndarray] = None, *, flip: bool = False,
-                  skeleton: Optional[Skeleton] = None, root_relative: bool = True
-                  ) -> np.ndarray:
+                  skeleton: Optional[Skeleton] = None, root_relative: bool = True,
+                  precision: str = 'float32') -> np.ndarray:
     """3D poses ``(frames, joints, 3)`` float32 of a whole normalised 2D sequence
     ``(frames, joints, 2)``.
 
     The sequence is edge-padded as in the evaluation (:func:`~gast_pyg.data.sequence_inputs`:
     output frame ``t`` belongs to input frame ``t``; causal models are padded on the left only)
-    and lifted by :func:`lift_batch`, optionally averaged with the prediction on the mirrored
-    input (``flip``, one call on both). ``scores`` ``(frames, joints)`` are appended as a third
+    and lifted by :func:`lift_batch` in ``precision``, optionally averaged with the prediction
+    on the mirrored input (``flip``, one call on both). ``scores`` ``(frames, joints)`` are appended as a third
     input channel for models with ``in_features == 3``. With ``root_relative`` the skeleton's
     root is subtracted from every joint (inference); without, the raw output is returned
     (evaluation scores it as the reference code does).
@@ -69,10 +79,10 @@ def lift_sequence(model: LiftingModel, keypoints_2d: np.ndarray,
         raise ValueError(f"expected keypoints (frames, {model.num_joints}, 2), got {x.shape}")
     inputs = sequence_inputs(x, model.receptive_field, model.causal)
     if flip:
-        out = flip_average(functools.partial(lift_batch, model), inputs,
+        out = flip_average(functools.partial(lift_batch, model, precision=precision), inputs,
                            skeleton if skeleton is not None else model.skeleton)
     else:
-        out = lift_batch(model, inputs)
+        out = lift_batch(model, inputs, precision)
     poses = out[0].float().cpu().numpy()
     if root_relative:
         root = model.skeleton.root

@@ -115,6 +115,29 @@ def test_explicit_image_size_and_options_are_recorded(tmp_path, checkpoint):
                                atol=1e-6)
 
 
+def test_bfloat16_lifting_stays_close_to_float32_and_is_recorded(tmp_path, checkpoint, capsys):
+    keypoints = coco_file(tmp_path / 'k.npy')
+    plain = infer(keypoints, checkpoint, tmp_path / 'fp32.npz', width=640, height=480)
+    assert main(['infer', '--keypoints', str(keypoints), '--checkpoint', str(checkpoint),
+                 '--width', '640', '--height', '480', '--precision', 'bfloat16',
+                 '--output', str(tmp_path / 'bf16.npz')]) == 0
+    with np.load(tmp_path / 'bf16.npz') as data:
+        assert json.loads(str(data['options']))['precision'] == 'bfloat16'
+        poses = data['poses_3d']
+    expected = plain['lifted'].poses_3d
+    assert poses.dtype == np.float32 and poses.shape == expected.shape
+    # bfloat16 keeps 8 bits of mantissa: close to float32, not equal to it.
+    scale = np.abs(expected).max()
+    assert 0 < np.abs(poses - expected).max() < 0.05 * scale
+    with pytest.raises(SystemExit) as exit_:
+        main(['infer', '--keypoints', str(keypoints), '--checkpoint', str(checkpoint),
+              '--precision', 'half', '--output', str(tmp_path / 'x.npz')])
+    assert exit_.value.code == 2 and "--precision: invalid choice: 'half'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="precision: expected one of float32, bfloat16, got 'half'"):
+        lift_sequence(load_model(checkpoint), np.zeros((5, 17, 2), np.float32), precision='half')
+    assert not (tmp_path / 'x.npz').exists()
+
+
 def test_authors_checkpoint_is_accepted(tmp_path):
     fixture = torch.load(shared(CAUSAL_FIXTURE), weights_only=True)
     path = tmp_path / 'authors_causal.pt'   # named .pt on purpose

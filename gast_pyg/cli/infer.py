@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
                    causal=args.causal, width=args.width, height=args.height,
                    score_threshold=args.score_threshold, max_missing=args.max_missing,
                    flip=args.flip, focal_length=args.focal_length, fov=args.fov,
-                   render=args.render, fps=args.fps, progress=args.progress)
+                   render=args.render, fps=args.fps, progress=args.progress,
+                   precision=args.precision)
     lifted, options = result['lifted'], result['options']
     width, height = lifted.image_size
     print(f"{args.output}: {len(lifted.track_ids)} track(s) over {len(lifted.frame_indices)} "

@@ -27,6 +27,7 @@ from gast_pyg.data.noise import NOISE_OUTLIER_RATE, NOISE_OUTLIER_SCALE
 from gast_pyg.data.pipeline import AUGMENTATIONS_2D
 from gast_pyg.keypoints.formats import FORMATS
 from gast_pyg.keypoints.tracking import PersonChoice
+from gast_pyg.lifting import PRECISIONS
 from gast_pyg.models.builder import ARCHITECTURES, FILTER_WIDTHS
 from gast_pyg.models.trajectory import TRAJECTORY_DESIGNS
 from gast_pyg.pretrained import PretrainedError, resolve_checkpoint
@@ -268,6 +269,15 @@ def add_evaluation_options(parser: argparse.ArgumentParser) -> None:
                        help='write the evaluation (per action and average) as JSON')
     group.add_argument('--per-joint', action='store_true',
                        help='add the P1 error of every joint to the table and the JSON')
+    add_precision_option(group)
+
+
+def add_precision_option(group: argparse._ArgumentGroup) -> None:
+    """``--precision`` of every command that lifts with a trained model."""
+    group.add_argument('--precision', choices=PRECISIONS, default='float32',
+                       help='arithmetic of the lifting: bfloat16 runs the matrix products under '
+                            'torch.autocast (CPUs with AMX: 1.4x faster for 32 channels, 2.45x '
+                            'for 128; +0.09 mm P1 measured on real motion)')
 
 
 def add_lifting_output_options(parser: argparse.ArgumentParser, render_metavar: str,
@@ -279,6 +289,7 @@ def add_lifting_output_options(parser: argparse.ArgumentParser, render_metavar: 
     group.add_argument('--render', default=None, metavar=render_metavar, help=render_help)
     group.add_argument('--flip', action='store_true',
                        help='average with the prediction on the mirrored input')
+    add_precision_option(group)
     return group
 
 

@@ -50,11 +50,12 @@ def evaluate_and_report(model: LiftingModel, data: PoseData, args: Any, source: 
     started = time.perf_counter()
     results = evaluate(model, inputs, targets, downsample=args.downsample, flip=args.test_flip,
                        skeleton=model.skeleton, progress=args.progress,
-                       per_joint=args.per_joint)
+                       per_joint=args.per_joint, precision=args.precision)
     if trajectory:
         camera_space = evaluate_trajectory(
             model, inputs, targets, data.subset_roots(args.test_subjects), data.cameras,
-            mean_root_depth, downsample=args.downsample, flip=args.test_flip)
+            mean_root_depth, downsample=args.downsample, flip=args.test_flip,
+            precision=args.precision)
     seconds = time.perf_counter() - started
     title = (f'{"SYNTHETIC DEMO - " if data.synthetic else ""}{model.arch} rf '
              f'{model.receptive_field} ({source}) on {", ".join(args.test_subjects)}: '

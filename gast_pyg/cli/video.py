@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
                          max_gap=args.max_gap, skeleton=args.skeleton, causal=args.causal,
                          score_threshold=args.score_threshold, max_missing=args.max_missing,
                          flip=args.flip, focal_length=args.focal_length, fov=args.fov,
-                         progress=args.progress)
+                         progress=args.progress, precision=args.precision)
     lifted, info = result['lifted'], result['info']
     written = [args.output] + [p for p in (args.render, args.keypoints_out) if p]
     print(f"{', '.join(written)}: {len(lifted.track_ids)} track(s) over "

@@ -76,7 +76,7 @@ def video_to_3d(video: PathLike, checkpoint: Optional[PathLike], output: PathLik
                 max_gap: int = 10, skeleton: Optional[str] = None, causal: bool = False,
                 score_threshold: float = 0.3, max_missing: float = 0.5, flip: bool = False,
                 focal_length: Optional[float] = None, fov: Optional[float] = None,
-                progress: bool = True) -> Dict[str, Any]:
+                progress: bool = True, precision: str = 'float32') -> Dict[str, Any]:
     """Lift every person of ``video`` and write ``output`` (``.npz``, layout in
     :mod:`gast_pyg.inference`, with the video's frame rate and size), optionally ``render``
     (MP4) and ``keypoints_out`` (the 2D detections, see :func:`write_detections`);
@@ -107,13 +107,14 @@ def video_to_3d(video: PathLike, checkpoint: Optional[PathLike], output: PathLik
         seconds['read keypoints'] = time.perf_counter() - start - sum(seconds.values())
     tracks = build_tracks(detections, person, max_gap)
     lifted = lift_tracks(tracks, model, score_threshold=score_threshold, max_missing=max_missing,
-                         flip=flip, focal_length=focal_length, fov=fov, progress=progress)
+                         flip=flip, focal_length=focal_length, fov=fov, progress=progress,
+                         precision=precision)
     seconds['track+lift'] = time.perf_counter() - start - sum(seconds.values())
     options = dict(video=str(video), checkpoint=str(checkpoint), keypoints=str(keypoints)
                    if keypoints else None, person=person, max_gap=max_gap,
                    layout=tracks.layout.name, skeleton=model.skeleton.name,
                    receptive_field=model.receptive_field, score_threshold=score_threshold,
-                   max_missing=max_missing, flip=flip, codec=info.codec,
+                   max_missing=max_missing, flip=flip, precision=precision, codec=info.codec,
                    focal_length=lifted.focal_length)
     with staged_outputs() as staging:
         if render is not None:
