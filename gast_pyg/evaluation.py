@@ -89,8 +89,7 @@ def evaluate(
 
     Returns ``{'actions': {action: {metric: mm, 'frames': n, 'sequences': k}}, 'average':
     {metric: mm}, 'frames': total, 'flip': flip, 'downsample': downsample, 'precision':
-    precision}``; ``average`` is the
-    unweighted mean over actions. ``metrics`` is a subset of :data:`METRICS` (validation uses
+    precision}``; ``average`` is the unweighted mean over actions. ``metrics`` is a subset of :data:`METRICS` (validation uses
     ``('mpjpe',)`` only).
 
     With ``per_joint``, the result also holds the P1 error of every joint (names from the

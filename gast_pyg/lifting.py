@@ -18,7 +18,7 @@ __all__ = ['PRECISIONS', 'model_device_and_dtype', 'lift_batch', 'lift_sequence'
 
 #: The arithmetic :func:`lift_batch` offers: the model's own dtype, or its matrix products and
 #: convolutions under ``torch.autocast`` in bfloat16 (inference only; on CPUs with AMX 1.4x
-#: faster for 32 channels and 2.45x for 128, +0.09 mm P1 on real motion; see the README).
+#: faster for 32 channels and 2.45x for 128, within 0.1 mm P1 on real motion; see the README).
 PRECISIONS = ('float32', 'bfloat16')
 
 
@@ -62,8 +62,8 @@ def lift_sequence(model: LiftingModel, keypoints_2d: np.ndarray,
     The sequence is edge-padded as in the evaluation (:func:`~gast_pyg.data.sequence_inputs`:
     output frame ``t`` belongs to input frame ``t``; causal models are padded on the left only)
     and lifted by :func:`lift_batch` in ``precision``, optionally averaged with the prediction
-    on the mirrored input (``flip``, one call on both). ``scores`` ``(frames, joints)`` are appended as a third
-    input channel for models with ``in_features == 3``. With ``root_relative`` the skeleton's
+    on the mirrored input (``flip``, one call on both). ``scores`` ``(frames, joints)`` are
+    appended as a third input channel for models with ``in_features == 3``. With ``root_relative`` the skeleton's
     root is subtracted from every joint (inference); without, the raw output is returned
     (evaluation scores it as the reference code does).
     """

@@ -2,16 +2,16 @@
 
 PyTorch's CPU wheels run their parallel regions on GNU OpenMP (libgomp). At every barrier an
 idle worker spins ``GOMP_SPINCOUNT`` times before it sleeps; libgomp's default is 300,000 spins
-(milliseconds). On a machine whose cores are taken by other processes, a worker that spins holds
+(about 2 ms of CPU per idle gap, measured). On a machine whose cores are taken by other processes, a worker that spins holds
 a core the other worker needs to reach the barrier, so every one of the thousands of parallel
 regions of a training step can cost a scheduler time slice instead of microseconds: with one
 competing process on 2 cores a step ran 25-40x slower instead of 2x. Sleeping at once
-(``OMP_WAIT_POLICY=PASSIVE``) cures that but costs 10-15 % on idle cores, where every small
+(``OMP_WAIT_POLICY=PASSIVE``) cures that but costs about 13 % on idle cores, where every small
 operation between two GEMMs then waits for a sleeping worker to be woken. Two defaults:
 
-* ``GOMP_SPINCOUNT=3000`` (:data:`DEFAULT_SPIN_COUNT`): a few microseconds of spinning, which
+* ``GOMP_SPINCOUNT=3000`` (:data:`DEFAULT_SPIN_COUNT`): about 0.07 ms of spinning, which
   covers the gap between consecutive operations on idle cores (idle speed of the 27-frame
-  model within a few per cent of libgomp's default) and is too short to matter beside a
+  model within 4 % of libgomp's default) and is too short to matter beside a
   competitor (about half of the idle speed kept beside one busy process on 2 cores). libgomp
   reads it once, when torch loads it, so :func:`set_default_wait_policy` runs when
   :mod:`gast_pyg` is imported, and only takes effect if ``torch`` has not been imported yet; an

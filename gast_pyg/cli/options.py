@@ -277,7 +277,7 @@ def add_precision_option(group: argparse._ArgumentGroup) -> None:
     group.add_argument('--precision', choices=PRECISIONS, default='float32',
                        help='arithmetic of the lifting: bfloat16 runs the matrix products under '
                             'torch.autocast (CPUs with AMX: 1.4x faster for 32 channels, 2.45x '
-                            'for 128; +0.09 mm P1 measured on real motion)')
+                            'for 128; within 0.1 mm P1 on real motion)')
 
 
 def add_lifting_output_options(parser: argparse.ArgumentParser, render_metavar: str,
