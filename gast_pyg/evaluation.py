@@ -85,12 +85,13 @@ def evaluate(
 
     Each sequence is first downsampled (``[::downsample]``, as VideoPose3D evaluates its
     10 fps models), then lifted whole by a copy with folded batch norms
-    (:func:`~gast_pyg.nn.fold_batch_norms`). The model is put in eval mode and left there.
+    (:func:`~gast_pyg.nn.fold_batch_norms`) in ``precision`` (:data:`~gast_pyg.lifting.PRECISIONS`).
+    The model is put in eval mode and left there.
 
     Returns ``{'actions': {action: {metric: mm, 'frames': n, 'sequences': k}}, 'average':
     {metric: mm}, 'frames': total, 'flip': flip, 'downsample': downsample, 'precision':
-    precision}``; ``average`` is the unweighted mean over actions. ``metrics`` is a subset of :data:`METRICS` (validation uses
-    ``('mpjpe',)`` only).
+    precision}``; ``average`` is the unweighted mean over actions. ``metrics`` is a subset of
+    :data:`METRICS` (validation uses ``('mpjpe',)`` only).
 
     With ``per_joint``, the result also holds the P1 error of every joint (names from the
     skeleton, ``model.skeleton`` or ``skeleton``): ``actions[action]['per_joint']`` and, the
