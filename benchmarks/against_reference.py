@@ -19,8 +19,17 @@ inputs):
   the reference's ``SpatioTemporalModelOptimized1f`` (its training form), this package's
   ``GASTNet`` in train mode (the strided form), both with MPJPE against random targets.
 
-Each figure is the median of ``--repeats`` timed runs after a warm-up; the ratio of each round
-is printed and the median ratio over the rounds is the result.
+Each round times ``--repeats`` pairs of runs after a warm-up, the two sides alternating
+(ours first in odd pairs, the reference first in even ones), so that a change of the machine's
+speed falls on both sides of a pair; the ratio of each pair is printed per round, and the median
+ratio over all pairs is the result.
+
+The bound: after each pair, the best float32 GEMM rate of that moment is measured (the faster of
+``torch.matmul`` and a channels-last 1x1 convolution on 2048 x 2048 matrices). The FLOPs of our
+step (``torch.utils.flop_counter``) at that rate are the fastest any implementation of the same
+arithmetic could run then, and its ratio to the reference's time of the pair is the highest
+ratio that pair could show; the median of those bounds is printed beside the median ratio. A
+ratio close to its bound is GEMM-bound.
 """
 from __future__ import annotations
 
@@ -40,6 +49,7 @@ from gast_pyg import load_reference_checkpoint
 from gast_pyg.metrics import mpjpe
 from gast_pyg.nn import fold_batch_norms
 from gast_pyg.runtime import configure_allocator, configure_threads
+from speed import count_flops, gemm_rate
 
 # The reference's Human3.6M 17-joint skeleton (its gen_skes.py).
 PARENTS = [-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15]
@@ -68,14 +78,33 @@ def reference_models(repo: Path, filter_widths: List[int], channels: int):
     return dilated.eval(), strided.train()
 
 
-def median_seconds(run: Callable[[], None], warmup: int, repeats: int) -> float:
-    times = []
-    for i in range(warmup + repeats):
-        start = time.perf_counter()
-        run()
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def seconds(run: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def best_gemm_rate() -> float:
+    """GFLOP/s of the faster of a 2048^3 ``torch.matmul`` and channels-last 1x1 convolution."""
+    return max(gemm_rate(torch.device('cpu'), 0, 1).values())
+
+
+def paired_round(ours: Callable[[], None], reference: Callable[[], None], warmup: int,
+                 repeats: int) -> List[tuple]:
+    """``repeats`` triples ``(our seconds, reference seconds, best GEMM GFLOP/s)`` measured
+    back to back, the order of the two sides alternating."""
+    for _ in range(warmup):
+        ours()
+        reference()
+    triples = []
+    for i in range(repeats):
+        if i % 2 == 0:
+            ours_time, reference_time = seconds(ours), seconds(reference)
+        else:
+            reference_time = seconds(reference)
+            ours_time = seconds(ours)
+        triples.append((ours_time, reference_time, best_gemm_rate()))
+    return triples
 
 
 def inference_step(model: torch.nn.Module, x: torch.Tensor) -> Callable[[], None]:
@@ -109,7 +138,7 @@ def main() -> None:
                         help="torch threads for both (default: the package's choice)")
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=4, help='timed pairs per round')
     parser.add_argument('--json', help='also write the results to this JSON file')
     args = parser.parse_args()
 
@@ -138,24 +167,38 @@ def main() -> None:
         'training': (training_step(ours_train, windows, targets),
                      training_step(ref_strided, windows, targets), args.batch, 'windows/s'),
     }
+    flops = {name: count_flops(ours) / units for name, (ours, _, units, _) in steps.items()}
     results: Dict[str, Dict[str, list]] = {}
     for name, (ours, reference, units, unit) in steps.items():
-        rows = results[name] = {'ours': [], 'reference': [], 'ratio': []}
+        rows = results[name] = {'ours': [], 'reference': [], 'ratio': [], 'gemm_gflops': [],
+                                'ratio_bound': []}
         for round_ in range(args.rounds):
-            ours_rate = units / median_seconds(ours, args.warmup, args.repeats)
-            reference_rate = units / median_seconds(reference, args.warmup, args.repeats)
-            rows['ours'].append(ours_rate)
-            rows['reference'].append(reference_rate)
-            rows['ratio'].append(ours_rate / reference_rate)
-            print(f"  {name} round {round_ + 1}: gast-pyg {ours_rate:,.1f} {unit}, reference "
-                  f"{reference_rate:,.1f} {unit}: {ours_rate / reference_rate:.2f}x", flush=True)
-        print(f"{name}: gast-pyg {statistics.median(rows['ours']):,.1f} {unit}, reference "
-              f"{statistics.median(rows['reference']):,.1f} {unit}, median ratio "
-              f"{statistics.median(rows['ratio']):.2f}x", flush=True)
+            triples = paired_round(ours, reference, args.warmup, args.repeats)
+            for ours_time, reference_time, gemm in triples:
+                rows['ours'].append(units / ours_time)
+                rows['reference'].append(units / reference_time)
+                rows['ratio'].append(reference_time / ours_time)
+                rows['gemm_gflops'].append(gemm)
+                # Our step at the GEMM rate of the same moment, against the reference.
+                rows['ratio_bound'].append(gemm * 1e9 / flops[name] * reference_time / units)
+            print(f"  {name} round {round_ + 1}: " + ", ".join(
+                f"{units / o:,.1f} vs {units / r:,.1f} {unit} ({r / o:.2f}x, GEMM {g:.0f})"
+                for o, r, g in triples), flush=True)
+    for name, rows in results.items():
+        unit = steps[name][3]
+        ours_rate, reference_rate, gemm = (statistics.median(rows[key])
+                                           for key in ('ours', 'reference', 'gemm_gflops'))
+        rows['flops_per_unit'] = flops[name]
+        print(f"{name}: gast-pyg {ours_rate:,.1f} {unit}, reference {reference_rate:,.1f} "
+              f"{unit}, median ratio {statistics.median(rows['ratio']):.2f}x; "
+              f"{flops[name] / 1e9:.3f} GFLOP each, {ours_rate * flops[name] / 1e9:.0f} GFLOP/s "
+              f"against a best GEMM of {gemm:.0f}: median ratio bound "
+              f"{statistics.median(rows['ratio_bound']):.2f}x", flush=True)
     if args.json:
         with open(args.json, 'w') as file:
             json.dump({'torch': torch.__version__, 'threads': threads, 'difference': difference,
-                       'receptive_field': rf, 'channels': args.channels, 'results': results},
+                       'receptive_field': rf, 'channels': args.channels,
+                       'results': results},
                       file, indent=2)
 
 

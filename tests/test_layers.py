@@ -14,6 +14,7 @@ from gast_pyg.nn import (
     SemGraphConv,
     channels_last,
     complete_edge_index,
+    dropout,
     inplace_relu,
     pointwise,
 )
@@ -249,6 +250,61 @@ def test_pointwise_computes_x_w_plus_b_on_either_gemm_backend(monkeypatch, mkl):
         x = torch.randn(shape)
         torch.testing.assert_close(pointwise(x, weight, bias), x @ weight.t() + bias,
                                    atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize('mkl', [True, False])
+def test_pointwise_gradients_on_either_gemm_backend(monkeypatch, mkl):
+    # The oneDNN path has a backward pass of its own (transposed convolution, one matmul):
+    # checked against finite differences, to second order, with and without a bias.
+    monkeypatch.setattr(channels_last, 'mkl_is_fast', lambda: mkl)
+    x = torch.randn(3, 30, 5, 6, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(4, 6, dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(pointwise, (x, weight, bias))
+    assert torch.autograd.gradgradcheck(pointwise, (x, weight, bias))
+    assert torch.autograd.gradcheck(lambda x, w: pointwise(x, w), (x, weight))
+    frozen = weight.detach()  # only the input needs a gradient
+    assert torch.autograd.gradcheck(lambda x: pointwise(x, frozen), (x,))
+
+
+def test_dropout_keeps_each_element_with_probability_1_minus_p():
+    torch.manual_seed(0)
+    x = torch.rand(250_000, 4) + 1  # no zeros: kept <=> nonzero
+    y = dropout(x, 0.05)
+    kept = y != 0
+    # Every one of the four 16-bit lanes of a 64-bit draw is uniform (a draw whose top bit
+    # were always 0 would keep every fourth element); 5 binomial standard deviations.
+    torch.testing.assert_close(kept.double().mean(0), torch.full((4,), 0.95, dtype=torch.float64),
+                               atol=5 * (0.05 * 0.95 / 250_000) ** 0.5, rtol=0)
+    levels = round(0.05 * 2**16)
+    torch.testing.assert_close(y[kept], x[kept] * 2**16 / (2**16 - levels))  # exact expectation
+    assert not torch.equal(kept, dropout(x, 0.05) != 0)  # a new mask each call
+    torch.manual_seed(1)
+    again = dropout(x, 0.05)
+    torch.manual_seed(1)
+    assert torch.equal(dropout(x, 0.05), again)  # reproducible from the seed
+
+
+def test_dropout_gradient_is_the_mask_times_the_scale():
+    x = (torch.rand(7, 9, 5, 3) + 1).requires_grad_()
+    y = dropout(x, 0.3)
+    grad = torch.randn_like(y)
+    y.backward(grad)
+    torch.testing.assert_close(x.grad, grad * y.detach() / x.detach())
+    strided = torch.rand(6, 8).t() + 1  # any layout: the same mask as its contiguous copy
+    torch.manual_seed(2)
+    expected = dropout(strided.contiguous(), 0.5)
+    torch.manual_seed(2)
+    assert torch.equal(dropout(strided, 0.5), expected)
+
+
+def test_dropout_edge_cases():
+    x = torch.randn(4, 5)
+    assert dropout(x, 0.5, training=False) is x and dropout(x, 0.0) is x
+    assert torch.equal(dropout(x, 1.0), torch.zeros_like(x))
+    for p in (-0.1, 1.5, float('nan')):
+        with pytest.raises(ValueError, match=r'dropout probability must be in \[0, 1\]'):
+            dropout(x, p)
 
 
 def test_relu_after_a_channels_last_batch_norm_records_no_copy_of_the_gradient():

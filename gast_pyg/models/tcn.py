@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence, Tuple
 
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gast_pyg.models.base import FrameMap, LiftingModel, check_options
 from gast_pyg.models.temporal import TemporalBlock, TemporalConv
-from gast_pyg.nn import ChannelsLastBatchNorm, Pointwise, inplace_relu
+from gast_pyg.nn import ChannelsLastBatchNorm, Pointwise, dropout, inplace_relu
 from gast_pyg.skeleton import Skeleton
 
 
@@ -65,7 +64,7 @@ class TemporalConvNet(LiftingModel):
 
         def after_expand(x: Tensor) -> Tensor:
             x = inplace_relu(self.expand_norm(x))
-            return F.dropout(x, p=self.dropout, training=self.training)
+            return dropout(x, p=self.dropout, training=self.training)
 
         return one_node, [(self.expand, after_expand),
                           *((temporal, unchanged) for temporal in self.temporal)]

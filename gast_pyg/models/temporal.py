@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu
+from gast_pyg.nn.dropout import dropout
 
 
 class TemporalConv(nn.Conv2d):
@@ -84,6 +85,6 @@ class TemporalBlock(nn.Module):
         input frames aligned with ``y`` (streaming computes ``y`` one frame at a time)."""
         y = inplace_relu(self.conv_norm(y))
         if self.dropout_after_conv:
-            y = F.dropout(y, p=self.dropout, training=self.training)
+            y = dropout(y, p=self.dropout, training=self.training)
         y = inplace_relu(self.pointwise_norm(self.pointwise(y)))
-        return residual + F.dropout(y, p=self.dropout, training=self.training)
+        return residual + dropout(y, p=self.dropout, training=self.training)

@@ -1,6 +1,7 @@
 """PyTorch Geometric layers of GAST-Net, usable on any graph."""
 from gast_pyg.nn.block import GraphAttentionBlock
 from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu, pointwise
+from gast_pyg.nn.dropout import dropout
 from gast_pyg.nn.fusion import fold_batch_norms
 from gast_pyg.nn.global_attention import GlobalGraphAttention, complete_edge_index
 from gast_pyg.nn.local_attention import LocalAttention
@@ -15,6 +16,7 @@ __all__ = [
     'Pointwise',
     'pointwise',
     'inplace_relu',
+    'dropout',
     'fold_batch_norms',
     'complete_edge_index',
 ]

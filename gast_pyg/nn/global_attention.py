@@ -12,6 +12,7 @@ from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import softmax
 
 from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu, pointwise
+from gast_pyg.nn.dropout import dropout
 
 
 def complete_edge_index(num_nodes: int) -> Tensor:
@@ -245,7 +246,7 @@ class GlobalGraphAttention(MessagePassing):
     ) -> Union[Tensor, Tuple[Tensor, Tuple[Tensor, Optional[Tensor]]]]:
         out, alpha = self.attention_heads(x, edge_index)
         out = inplace_relu(self.norm(self.lin_out(out)))
-        out = F.dropout(out, p=self.dropout, training=self.training)
+        out = dropout(out, p=self.dropout, training=self.training)
         if return_attention_weights:
             return out, (self.edge_index if edge_index is None else edge_index, alpha)
         return out

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Optional
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu
+from gast_pyg.nn.dropout import dropout
 from gast_pyg.nn.sem_graph_conv import SemGraphConv
 
 
@@ -71,7 +71,7 @@ class LocalAttention(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         branches = [inplace_relu(self.norms[name](conv(x))) for name, conv in self.convs.items()]
         out = inplace_relu(self.norm(self.lin(torch.cat(branches, dim=-1))))
-        return F.dropout(out, p=self.dropout, training=self.training)
+        return dropout(out, p=self.dropout, training=self.training)
 
     def extra_repr(self) -> str:
         return f'{self.channels}, graphs={list(self.convs)}'
