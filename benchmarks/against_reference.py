@@ -56,19 +56,23 @@ PARENTS = [-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15]
 LEFT, RIGHT = [4, 5, 6, 11, 12, 13], [1, 2, 3, 14, 15, 16]
 
 
+class NotAReference(Exception):
+    """A ``--reference-repo`` that is not a usable checkout of the authors' code."""
+
+
 def reference_models(repo: Path, filter_widths: List[int], channels: int):
     """The authors' dilated (inference) and strided (training) models, same weights."""
     if not (repo / 'model' / 'gast_net.py').is_file():
-        raise SystemExit(f"--reference-repo {repo}: no model/gast_net.py (expected a checkout of "
-                         f"fabro66/GAST-Net-3DPoseEstimation)")
+        raise NotAReference(f"--reference-repo {repo}: no model/gast_net.py (expected a "
+                            f"checkout of fabro66/GAST-Net-3DPoseEstimation)")
     sys.path.insert(0, str(repo))
     try:
         gast_net = importlib.import_module('model.gast_net')
         skeleton_module = importlib.import_module('common.skeleton')
         graph_utils = importlib.import_module('common.graph_utils')
     except ImportError as error:
-        raise SystemExit(f"--reference-repo {repo}: cannot import the reference ({error}); "
-                         f"it needs torchsummary and scipy") from None
+        raise NotAReference(f"--reference-repo {repo}: cannot import the reference ({error}); "
+                            f"it needs torchsummary and scipy") from None
     skeleton = skeleton_module.Skeleton(parents=PARENTS, joints_left=LEFT, joints_right=RIGHT)
     adj = graph_utils.adj_mx_from_skeleton(skeleton)
     options = dict(filter_widths=filter_widths, channels=channels, dropout=0.05)
@@ -145,8 +149,11 @@ def main() -> None:
     threads = configure_threads(args.threads)
     configure_allocator()
     torch.manual_seed(0)
-    ref_dilated, ref_strided = reference_models(args.reference_repo.resolve(),
-                                                args.filter_widths, args.channels)
+    try:
+        ref_dilated, ref_strided = reference_models(args.reference_repo.resolve(),
+                                                    args.filter_widths, args.channels)
+    except NotAReference as error:
+        parser.error(str(error))
     ours_eval = fold_batch_norms(load_reference_checkpoint(ref_dilated.state_dict()))
     ours_train = load_reference_checkpoint(ref_dilated.state_dict()).train()
     rf = ours_eval.receptive_field
