@@ -17,11 +17,11 @@ def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
     AMD EPYC cores we measured, against 1.4 ms for a multiplication of the same tensor).
     Here one 64-bit draw gives the masks of four elements: each element is kept when its
     16 random bits are at least :math:`p` in units of :math:`2^{-16}` (four times fewer
-    draws, 3.3x faster on that layer). The probability is therefore :math:`p` rounded to a
-    multiple of :math:`2^{-16}` (0.05 becomes 0.0500031), and kept values are scaled by
-    :math:`1 / (1 - p)` with that rounded :math:`p`, so the expectation is exact.
-    The draws come from PyTorch's default generator: :func:`torch.manual_seed` makes the
-    masks reproducible. Other devices, and :obj:`p` of 0 or 1, take
+    draws: the dropout of that layer 2.3-2.8x faster). The probability is therefore
+    :math:`p` rounded to a multiple of :math:`2^{-16}` (0.05 becomes 0.0500031), and kept
+    values are scaled by :math:`1 / (1 - p)` with that rounded :math:`p`, so the expectation
+    is exact. The draws come from PyTorch's default generator: :func:`torch.manual_seed`
+    makes the masks reproducible. Other devices, and :obj:`p` that rounds to 0 or 1, take
     :func:`torch.nn.functional.dropout`.
 
     Shapes: any, returned as given.
