@@ -267,6 +267,25 @@ def test_pointwise_gradients_on_either_gemm_backend(monkeypatch, mkl):
     assert torch.autograd.gradcheck(lambda x: pointwise(x, frozen), (x,))
 
 
+def test_pointwise_backward_under_autocast_matches_the_other_backend(monkeypatch):
+    # Mixed precision: the oneDNN path's own backward runs under the forward's autocast state
+    # and returns float32 gradients, as F.linear's does.
+    grads = []
+    for mkl in (False, True):
+        monkeypatch.setattr(channels_last, 'mkl_is_fast', lambda: mkl)
+        torch.manual_seed(0)
+        x = torch.randn(4, 30, 5, 16, requires_grad=True)
+        weight, bias = torch.randn(8, 16, requires_grad=True), torch.randn(8, requires_grad=True)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            out = pointwise(x, weight, bias)
+        assert out.dtype == torch.bfloat16
+        (out.float() ** 2).sum().backward()
+        assert x.grad.dtype == weight.grad.dtype == bias.grad.dtype == torch.float32
+        grads.append((x.grad, weight.grad, bias.grad))
+    for ours, linear in zip(*grads):
+        torch.testing.assert_close(ours, linear, rtol=3e-2, atol=0.5)
+
+
 def test_dropout_keeps_each_element_with_probability_1_minus_p():
     torch.manual_seed(0)
     x = torch.rand(250_000, 4) + 1  # no zeros: kept <=> nonzero

@@ -57,12 +57,14 @@ class _OneDNNPointwise(torch.autograd.Function):
     faster). The backward is made of differentiable operations, so double backward works."""
 
     @staticmethod
+    @torch.amp.custom_fwd(device_type='cpu')
     def forward(ctx, x: Tensor, weight: Tensor, bias: Optional[Tensor]) -> Tensor:
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
         return _conv1x1(x, weight, bias)
 
     @staticmethod
+    @torch.amp.custom_bwd(device_type='cpu')  # under the forward's autocast state
     def backward(ctx, grad: Tensor):
         x, weight = ctx.saved_tensors
         grad = grad.contiguous()
