@@ -42,9 +42,8 @@ import time
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
-# The user's own OpenMP wait settings, before the package adds its default to the environment.
-WAIT_VARIABLES = ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT')
-USER_WAIT_ENV = {name: os.environ[name] for name in WAIT_VARIABLES if name in os.environ}
+# The environment before the package adds its OpenMP wait default to it.
+ENV_BEFORE_IMPORT = dict(os.environ)
 
 import gast_pyg  # noqa: E402,F401  (first: sets the OpenMP wait policy before torch loads it)
 import torch  # noqa: E402
@@ -54,7 +53,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from gast_pyg import build_model
 from gast_pyg.metrics import mpjpe
-from gast_pyg.runtime import configure_allocator, configure_threads, wait_policy
+from gast_pyg.runtime import WAIT_VARIABLES, configure_allocator, configure_threads, wait_policy
 
 # name -> build_model arguments (the paper's widths: 128 / 64 / 32 channels).
 MODELS: Dict[str, Dict[str, Any]] = {
@@ -192,7 +191,9 @@ def measure(task: Dict[str, Any]) -> Dict[str, Any]:
 def in_subprocess(task: Dict[str, Any]) -> Dict[str, Any]:
     """:func:`measure` in a fresh interpreter, so that peak memory is its own."""
     env = {name: value for name, value in os.environ.items() if name not in WAIT_VARIABLES}
-    env.update(task['omp_env'] if task.get('omp_env') is not None else USER_WAIT_ENV)
+    user_wait_env = {name: ENV_BEFORE_IMPORT[name] for name in WAIT_VARIABLES
+                     if name in ENV_BEFORE_IMPORT}
+    env.update(task['omp_env'] if task.get('omp_env') is not None else user_wait_env)
     completed = subprocess.run([sys.executable, __file__, '--worker', json.dumps(task)],
                                capture_output=True, text=True, env=env)
     if completed.returncode != 0:
@@ -335,7 +336,8 @@ def main() -> None:
                              'pairs with --idle-versus')
     parser.add_argument('--omp-env', nargs='+', metavar='VAR=VALUE', default=None,
                         help="OpenMP wait variables of the measuring processes instead of the "
-                             "package's default (GOMP_SPINCOUNT=3000), e.g. OMP_WAIT_POLICY=PASSIVE")
+                             "package's default (GOMP_SPINCOUNT=3000), e.g. "
+                             "OMP_WAIT_POLICY=PASSIVE")
     parser.add_argument('--idle-versus', nargs='+', metavar='VAR=VALUE', default=None,
                         help="measure idle with the package's defaults and with these OpenMP "
                              "variables instead, alternating, and print the ratios (e.g. "

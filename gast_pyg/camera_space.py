@@ -175,8 +175,8 @@ def evaluate_trajectory(
                     raise ValueError(f'subject {subject!r}, action {key!r}, camera {index}: '
                                      f'{len(seq_2d)} 2D, {len(relative)} 3D and {len(root)} root '
                                      f'frames')
-                pred = torch.from_numpy(lift_sequence(lifter, seq_2d, flip=flip, root_relative=False,
-                                                      precision=precision))
+                pred = torch.from_numpy(lift_sequence(lifter, seq_2d, flip=flip,
+                                                      root_relative=False, precision=precision))
                 target_root = torch.from_numpy(np.ascontiguousarray(root, dtype=np.float32))
                 target = torch.from_numpy(np.ascontiguousarray(relative, dtype=np.float32))
                 target = target - target[:, r:r + 1] + target_root

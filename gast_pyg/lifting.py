@@ -63,9 +63,9 @@ def lift_sequence(model: LiftingModel, keypoints_2d: np.ndarray,
     output frame ``t`` belongs to input frame ``t``; causal models are padded on the left only)
     and lifted by :func:`lift_batch` in ``precision``, optionally averaged with the prediction
     on the mirrored input (``flip``, one call on both). ``scores`` ``(frames, joints)`` are
-    appended as a third input channel for models with ``in_features == 3``. With ``root_relative`` the skeleton's
-    root is subtracted from every joint (inference); without, the raw output is returned
-    (evaluation scores it as the reference code does).
+    appended as a third input channel for models with ``in_features == 3``. With
+    ``root_relative`` the skeleton's root is subtracted from every joint (inference); without,
+    the raw output is returned (evaluation scores it as the reference code does).
     """
     check_real(keypoints_2d, 'keypoints')
     x = np.asarray(keypoints_2d, dtype=np.float32)

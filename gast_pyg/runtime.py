@@ -2,8 +2,8 @@
 
 PyTorch's CPU wheels run their parallel regions on GNU OpenMP (libgomp). At every barrier an
 idle worker spins ``GOMP_SPINCOUNT`` times before it sleeps; libgomp's default is 300,000 spins
-(about 2 ms of CPU per idle gap, measured). On a machine whose cores are taken by other processes, a worker that spins holds
-a core the other worker needs to reach the barrier, so every one of the thousands of parallel
+(about 2 ms of CPU per idle gap, measured). On a machine whose cores are taken by other
+processes, a worker that spins holds a core the other worker needs to reach the barrier, so every one of the thousands of parallel
 regions of a training step can cost a scheduler time slice instead of microseconds: with one
 competing process on 2 cores a step ran 25-40x slower instead of 2x. Sleeping at once
 (``OMP_WAIT_POLICY=PASSIVE``) cures that but costs about 13 % on idle cores, where every small
@@ -11,7 +11,8 @@ operation between two GEMMs then waits for a sleeping worker to be woken. Two de
 
 * ``GOMP_SPINCOUNT=3000`` (:data:`DEFAULT_SPIN_COUNT`): about 0.07 ms of spinning, which
   covers the gap between consecutive operations on idle cores (idle speed of the 27-frame
-  model within 4 % of libgomp's default) and is too short to matter beside a
+  model within 4 % of libgomp's default on an Intel Xeon; 5-7 % below it, within the noise, on
+  a shared AMD EPYC host) and is too short to matter beside a
   competitor (about half of the idle speed kept beside one busy process on 2 cores). libgomp
   reads it once, when torch loads it, so :func:`set_default_wait_policy` runs when
   :mod:`gast_pyg` is imported, and only takes effect if ``torch`` has not been imported yet; an
@@ -40,13 +41,14 @@ import os
 import sys
 from typing import Optional
 
-__all__ = ['DEFAULT_SPIN_COUNT', 'configure_allocator', 'configure_threads', 'default_threads',
+__all__ = ['DEFAULT_SPIN_COUNT', 'WAIT_VARIABLES', 'configure_allocator', 'configure_threads', 'default_threads',
            'set_default_wait_policy', 'wait_policy']
 
 #: Spins of an idle OpenMP worker before it sleeps (``GOMP_SPINCOUNT``), the package's default.
 DEFAULT_SPIN_COUNT = 3000
 
-_WAIT_VARIABLES = ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT')
+#: The environment variables that set how idle OpenMP workers wait; a user's value wins.
+WAIT_VARIABLES = ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT')
 _MALLOC_VARIABLES = ('MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_', 'GLIBC_TUNABLES')
 # glibc's mallopt parameters and the largest mmap threshold it accepts on 64-bit systems.
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
@@ -60,7 +62,7 @@ def set_default_wait_policy() -> str:
     (``GOMP_SPINCOUNT``), unless the environment already sets ``OMP_WAIT_POLICY`` or
     ``GOMP_SPINCOUNT``. It cannot change once ``torch`` is imported (libgomp has read its
     environment then), so it does nothing in that case. Returns :func:`wait_policy`."""
-    if 'torch' not in sys.modules and not any(name in os.environ for name in _WAIT_VARIABLES):
+    if 'torch' not in sys.modules and not any(name in os.environ for name in WAIT_VARIABLES):
         os.environ['GOMP_SPINCOUNT'] = str(DEFAULT_SPIN_COUNT)
     return wait_policy()
 
@@ -68,7 +70,7 @@ def set_default_wait_policy() -> str:
 def wait_policy() -> str:
     """The OpenMP wait settings of the environment, e.g. ``'GOMP_SPINCOUNT=3000'``, or
     ``"libgomp's default"`` when neither ``OMP_WAIT_POLICY`` nor ``GOMP_SPINCOUNT`` is set."""
-    settings = [f'{name}={os.environ[name]}' for name in _WAIT_VARIABLES if name in os.environ]
+    settings = [f'{name}={os.environ[name]}' for name in WAIT_VARIABLES if name in os.environ]
     return ' '.join(settings) or "libgomp's default"
 
 
@@ -115,7 +117,8 @@ def configure_allocator() -> bool:
     that activation tensors stop costing a page fault per 4 KiB. Returns whether it was applied:
     not on other C libraries, nor when the environment sets glibc's own malloc variables.
     Calling it again changes nothing."""
-    if not sys.platform.startswith('linux') or any(name in os.environ for name in _MALLOC_VARIABLES):
+    if (not sys.platform.startswith('linux')
+            or any(name in os.environ for name in _MALLOC_VARIABLES)):
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt
