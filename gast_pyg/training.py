@@ -90,10 +90,10 @@ _RESUME_KEYS = (
     'synthetic_sequences', 'synthetic_frames', 'arch', 'receptive_field', 'channels', 'causal',
     'dropout', 'batch_size', 'lr', 'lr_decay', 'downsample', 'flip_augment', 'seed', 'amp',
     'world_size', 'local_connection', 'local_symmetry', 'global_attention', 'adaptive_matrix',
-    'trajectory', 'augment_2d',
+    'trajectory', 'augment_2d', 'augment_2d_fraction', 'init_weights',
 )
 #: What a checkpoint saved before an option existed ran with.
-_RESUME_DEFAULTS = {'augment_2d': 'none'}
+_RESUME_DEFAULTS = {'augment_2d': 'none', 'augment_2d_fraction': 1.0, 'init_weights': None}
 
 #: GAST-Net's components, ``build_model`` keywords (all on unless a run switches one off for
 #: the ablation), and what each one keeps.
@@ -274,6 +274,26 @@ def _resume(path: Path, model: LiftingModel, optimizer: torch.optim.Optimizer,
                 history=list(checkpoint.get('history', [])))
 
 
+def _init_weights(model: LiftingModel, path: Path) -> None:
+    """Start ``model`` from the pose weights of the checkpoint at ``path``: a model of the same
+    configuration except its temporal form (causal or not: the same weights) and, for a
+    :class:`~gast_pyg.models.TrajectoryModel`, its pose model (the root head stays new)."""
+    checkpoint = load_checkpoint(path)
+    saved = dict(checkpoint['config'])
+    target = model.pose if isinstance(model, TrajectoryModel) else model
+    current = dict(target.config)
+    for key in ('causal',):
+        saved.pop(key, None), current.pop(key, None)
+    if saved != current:
+        differing = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
+        raise CheckpointError(f'{path}: init_weights needs a pose model of the same configuration '
+                              f'(differs in {", ".join(differing)})')
+    try:
+        target.load_state_dict(checkpoint['state_dict'], strict=True)
+    except RuntimeError as error:
+        raise CheckpointError(f'{path}: weights do not fit the model: {str(error)[:300]}') from error
+
+
 def _shard(batches: Iterator, rank: int, world_size: int, count: int) -> Iterator:
     """Batches ``rank, rank + W, ...`` of one epoch, ``count`` of them: every process draws the
     same seeded order, so the shards are disjoint; the last ``len % W`` batches are dropped so
@@ -379,6 +399,9 @@ def _train(args: Any, runtime: _Runtime, data: PoseData | None) -> TrainResult:
     if isinstance(model, TrajectoryModel):
         model.init_root(_mean_root(train_roots))
         options['trajectory_mean_depth_m'] = mean_root_depth(train_roots)
+    if getattr(args, 'init_weights', None) and not args.resume:
+        _init_weights(model, Path(args.init_weights))
+        log(f'initialised from {args.init_weights}')
     model.to(device)
     if world_size > 1:
         torch.manual_seed(args.seed + rank)  # an own dropout stream per process

@@ -213,6 +213,11 @@ def add_data_options(parser: argparse.ArgumentParser, training: bool) -> None:
                                 'last two not with --trajectory; seeded by --seed, instead of '
                                 '--noise-2d); test and validation 2D stay as --data-2d / '
                                 '--noise-2d make them')
+        group.add_argument('--augment-2d-fraction', type=probability, default=1.0,
+                           metavar='F',
+                           help="with --augment-2d detector: the fraction of the training "
+                                "sequences (per camera, seeded) whose 2D is detector-like; the "
+                                "rest keep the clean 2D")
         group.add_argument('--train-subjects', type=subjects, metavar='S1,S5,...', default=None,
                            help='training subjects (unset: by dataset, h36m: S1,S5,S6,S7,S8)')
     group.add_argument('--test-subjects', type=subjects, metavar='S9,S11', default=None,

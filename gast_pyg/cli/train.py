@@ -52,6 +52,10 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                        help='mirror half of the training windows')
     group.add_argument('--amp', action='store_true',
                        help='automatic mixed precision (float16 on CUDA, bfloat16 on CPU)')
+    group.add_argument('--init-weights', metavar='CHECKPOINT', default=None,
+                       help='start from the pose weights of a gast-pyg checkpoint of the same '
+                            'model (causal or not; a trajectory model takes its pose part) '
+                            'instead of a random initialisation')
     group.add_argument('--checkpoint-dir', metavar='DIR', type=Path, default=None,
                        help='where best.pt, last.pt and config.yaml are written (unset: '
                             'runs/NAME, NAME the configuration or the dataset)')

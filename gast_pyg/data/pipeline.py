@@ -232,6 +232,8 @@ def load_data(
                       if getattr(options, 'trajectory', None) else None)
             augmented = normalize_keypoints(add_detector_noise_2d(
                 _to_pixels(training, cameras), cameras, options.seed, params, skeleton), cameras)
+            augmented = _mix(augmented, inputs, getattr(options, 'augment_2d_fraction', 1.0),
+                             options.seed)
     else:
         positions_2d, _ = load_positions_2d(options.data_2d)
         for subject, actions in positions_2d.items():
@@ -264,6 +266,20 @@ def load_data(
     identical = [] if synthetic else identical_motions(positions_3d)
     return PoseData(inputs, targets, roots, {s: list(cameras[s]) for s in wanted}, skeleton,
                     synthetic, description, identical, augmented)
+
+
+def _mix(augmented: Nested, clean: Nested, fraction: float, seed: int) -> Nested:
+    """``augmented`` with each camera's sequence kept with probability ``fraction`` (seeded by
+    ``seed``, drawn in a fixed order) and replaced by its ``clean`` 2D otherwise."""
+    if not 0.0 <= fraction <= 1.0:
+        raise DataError(f'augment_2d_fraction must be in [0, 1], got {fraction}')
+    if fraction == 1.0:
+        return augmented
+    rng = np.random.default_rng([seed, 0x6D6978])
+    return {subject: {action: [seq if rng.random() < fraction else clean[subject][action][i]
+                               for i, seq in enumerate(sequences)]
+                      for action, sequences in actions.items()}
+            for subject, actions in augmented.items()}
 
 
 def flatten(data: Mapping[str, Mapping[str, Sequence[np.ndarray]]]) -> list[np.ndarray]:
