@@ -1,35 +1,26 @@
-"""The training loop: :func:`train` fits a model on the data of :mod:`gast_pyg.data.pipeline`
-with the paper's protocol and returns the result; the final evaluation and its report are the
-command line's (``gast-pyg train``).
-
-Unset options take the preset of ``--dataset`` (:data:`PRESETS`, :func:`resolve_options`): the
-paper's settings for ``h36m`` (Amsgrad, lr 1e-3 decayed by 0.95 per epoch, batch 128, 60 epochs,
-dropout 0.05, 10 fps input) and ``humaneva``, and a small fast configuration for ``synthetic``,
-the demo used when no ``--data-3d`` is given.
+"""The training loop: :func:`train` fits the model of a :class:`~gast_pyg.configs.RunConfig` on
+the data of :mod:`gast_pyg.data.pipeline` with the paper's protocol and returns the result; the
+final evaluation and its report are the command line's (``gast-pyg train``).
 
 Training samples receptive-field windows with :class:`~gast_pyg.data.WindowSampler` (seeded
-shuffling, flip augmentation; ``--augment-2d detector`` cuts them from detector-like 2D),
+shuffling, flip augmentation; ``augment_2d='detector'`` cuts them from detector-like 2D),
 minimises MPJPE on root-relative joints, validates P1 each epoch and writes ``best.pt`` (lowest
 validation P1, when it improved) and then ``last.pt`` (full training state) atomically after
-every epoch; ``last.pt`` records the best epoch's error, and since ``best.pt`` is written first,
-a run killed between the two writes leaves a ``best.pt`` at least as new as ``last.pt``'s record.
-``resume`` restores weights, optimizer, learning rate, epoch, the sampler's and torch's random
-streams, so a resumed run ends with the same weights as an uninterrupted one. Under ``torchrun``
-every process trains on a disjoint shard of each epoch's batches with DistributedDataParallel
-(gloo on CPU, nccl on CUDA).
+every epoch; since ``best.pt`` is written first, a run killed between the two writes leaves a
+``best.pt`` at least as new as ``last.pt``'s record. ``resume`` restores weights, optimizer,
+learning rate, epoch, the sampler's and torch's random streams, so a resumed run ends with the
+same weights as an uninterrupted one. Under ``torchrun`` every process trains on a disjoint shard
+of each epoch's batches with DistributedDataParallel (gloo on CPU, nccl on CUDA).
 
-With ``--trajectory`` the model is a :class:`~gast_pyg.models.TrajectoryModel` that also places
+A trajectory model (``model.trajectory``, :class:`~gast_pyg.models.TrajectoryModel`) also places
 the root in camera space: it trains on absolute camera-space targets (flipping negates the root's
-x with the image) with :func:`~gast_pyg.metrics.trajectory_loss` (root-relative MPJPE plus the
-depth-weighted root error), its root head starts at the mean training root, its focal length is
-the mean of the training cameras' (:class:`~gast_pyg.models.TrajectoryModel`), and the checkpoints
+x with the image) with :func:`~gast_pyg.metrics.trajectory_loss`, its root head starts at the
+mean training root, its focal length is the mean of the training cameras', and its checkpoints
 record the mean training root depth (``training['trajectory_mean_depth_m']``), the depth of the
-evaluation's baseline, so a checkpoint is evaluated without its training data. Validation stays
-P1 of the root-relative pose.
+evaluation's baseline. Validation stays P1 of the root-relative pose.
 """
 from __future__ import annotations
 
-import copy
 import json
 import math
 import os
@@ -39,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional, Union
 
 import numpy as np
 import torch
@@ -47,7 +38,8 @@ import torch.distributed as dist
 
 from gast_pyg.camera_space import mean_root_depth
 from gast_pyg.checkpoints import CheckpointError, load_checkpoint, load_weights, save_checkpoint
-from gast_pyg.data import Camera, DataError, WindowSampler, resolve_subjects
+from gast_pyg.configs import ConfigError, RunConfig
+from gast_pyg.data import Camera, DataError, WindowSampler
 from gast_pyg.data.pipeline import Nested, PoseData, flatten, load_data
 from gast_pyg.evaluation import evaluate
 from gast_pyg.metrics import mpjpe, trajectory_loss
@@ -55,36 +47,12 @@ from gast_pyg.models import TrajectoryModel, build_model
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.runtime import configure_threads
 
-__all__ = ['PRESETS', 'default_downsample', 'resolve_options', 'resolve_device', 'train', 'TrainResult',
-           'synthetic_banner']
+PathLike = Union[str, os.PathLike]
 
-#: Per-dataset defaults of every option left unset. ``dropout`` and ``channels`` are per
-#: architecture; ``downsample`` ``None`` means 5 (10 fps) below 243 frames, else 1.
-PRESETS: dict[str, dict[str, Any]] = {
-    'h36m': dict(
-        epochs=60, batch_size=128, lr=1e-3, lr_decay=0.95, downsample=None,
-        dropout={'gast': 0.05, 'tcn': 0.25}, channels={'gast': 128, 'tcn': 1024},
-        train_subjects=['S1', 'S5', 'S6', 'S7', 'S8'], test_subjects=['S9', 'S11'],
-        skeleton='h36m',
-    ),
-    'humaneva': dict(
-        epochs=200, batch_size=32, lr=1e-3, lr_decay=0.98, downsample=1,
-        dropout={'gast': 0.5, 'tcn': 0.5}, channels={'gast': 128, 'tcn': 1024},
-        train_subjects=['Train/S1', 'Train/S2', 'Train/S3'],
-        test_subjects=['Validate/S1', 'Validate/S2', 'Validate/S3'],
-        skeleton='humaneva',
-    ),
-    # The embedded demo: small model, few short sequences, a few epochs (~30 s on 2 idle cores).
-    'synthetic': dict(
-        epochs=4, batch_size=64, lr=2e-3, lr_decay=0.95, downsample=2,
-        dropout={'gast': 0.05, 'tcn': 0.25}, channels={'gast': 32, 'tcn': 256},
-        train_subjects=['S1', 'S5', 'S6', 'S7'], test_subjects=['S8'], skeleton='h36m',
-        synthetic_sequences=2, synthetic_frames=400,
-    ),
-}
+__all__ = ['resolve_device', 'train', 'TrainResult', 'synthetic_banner']
 
-# Options whose values must be the same when a run is resumed (anything that changes the
-# training trajectory); ``epochs`` may grow, everything else (devices, paths) is free.
+# Fields whose values must be the same when a run is resumed (anything that changes the training
+# trajectory); ``epochs`` may grow, everything else (devices, paths) is free.
 _RESUME_KEYS = (
     'dataset', 'data_3d', 'data_2d', 'noise_2d', 'train_subjects', 'actions', 'skeleton',
     'synthetic_sequences', 'synthetic_frames', 'arch', 'receptive_field', 'channels', 'causal',
@@ -92,66 +60,8 @@ _RESUME_KEYS = (
     'world_size', 'local_connection', 'local_symmetry', 'global_attention', 'adaptive_matrix',
     'trajectory', 'augment_2d', 'augment_2d_fraction', 'init_weights',
 )
-#: What a checkpoint saved before an option existed ran with.
+#: What a checkpoint saved before a field existed ran with.
 _RESUME_DEFAULTS = {'augment_2d': 'none', 'augment_2d_fraction': 1.0, 'init_weights': None}
-
-#: GAST-Net's components, ``build_model`` keywords (all on unless a run switches one off for
-#: the ablation), and what each one keeps.
-COMPONENTS = {
-    'local_connection': 'the local graph over the connection (first/second order) edges',
-    'local_symmetry': 'the local graph over the symmetry edges',
-    'global_attention': 'the global attention B_k',
-    'adaptive_matrix': 'the learned adaptive matrix C_k',
-}
-
-
-# --------------------------------------------------------------------------------------------
-# Options
-
-
-def default_downsample(dataset: str, receptive_field: int) -> int:
-    """The frame step of ``dataset``'s preset for a model of ``receptive_field`` frames."""
-    return PRESETS[dataset]['downsample'] or (5 if receptive_field < 243 else 1)
-
-
-def resolve_options(args: Any) -> Any:
-    """A copy of the options ``args`` (an :class:`argparse.Namespace` or any object with the
-    attributes of ``gast-pyg train``'s options) with every unset option filled from the preset
-    of its dataset; options a command does not have (``gast-pyg evaluate`` has no model options)
-    are left out. An unset run folder (``checkpoint_dir``) becomes ``runs/NAME``, ``NAME`` the
-    configuration's (``config``) or the dataset's name."""
-    args = copy.copy(args)
-    if args.dataset is None:
-        args.dataset = 'synthetic' if args.data_3d is None else 'h36m'
-    if args.dataset == 'synthetic' and args.data_3d is not None:
-        raise DataError('--dataset synthetic generates its own data; drop --data-3d or choose '
-                        '--dataset h36m')
-    preset = PRESETS[args.dataset]
-    explicit_train = getattr(args, 'train_subjects', None) is not None
-    explicit_test = getattr(args, 'test_subjects', None) is not None
-    for name in ('epochs', 'batch_size', 'lr', 'lr_decay', 'train_subjects', 'test_subjects',
-                 'skeleton', 'synthetic_sequences', 'synthetic_frames'):
-        if hasattr(args, name) and getattr(args, name) is None:
-            setattr(args, name, preset.get(name))
-    if hasattr(args, 'arch'):
-        for name in ('dropout', 'channels'):
-            if getattr(args, name) is None:
-                setattr(args, name, preset[name][args.arch])
-        if args.downsample is None:
-            args.downsample = default_downsample(args.dataset, args.receptive_field)
-    if hasattr(args, 'checkpoint_dir') and args.checkpoint_dir is None:
-        name = Path(args.config).stem if getattr(args, 'config', None) else args.dataset
-        args.checkpoint_dir = Path('runs') / name
-    if hasattr(args, 'train_subjects'):
-        args.train_subjects, args.subject_warnings = resolve_subjects(
-            args.train_subjects, args.test_subjects, explicit_train=explicit_train,
-            explicit_test=explicit_test)
-    if getattr(args, 'validation_subjects', ()) is None:
-        args.validation_subjects = list(args.test_subjects)
-    if getattr(args, 'epochs', 0) < 0:
-        raise ValueError(f'--epochs must be >= 0, got {args.epochs}')
-    return args
-
 
 # --------------------------------------------------------------------------------------------
 # Training
@@ -193,14 +103,14 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def _setup(args: Any) -> _Runtime:
+def _setup(threads: Optional[int], device_name: str) -> _Runtime:
     world_size = int(os.environ.get('WORLD_SIZE', '1'))
-    if args.threads or world_size <= 1:
-        configure_threads(args.threads)
+    if threads or world_size <= 1:
+        configure_threads(threads)
     else:
         local = int(os.environ.get('LOCAL_WORLD_SIZE', world_size))
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // local))
-    device = resolve_device(args.device)
+    device = resolve_device(device_name)
     if world_size <= 1:
         return _Runtime(device)
     if device.type == 'cuda':
@@ -213,20 +123,20 @@ def _setup(args: Any) -> _Runtime:
     return _Runtime(device, dist.get_rank(), dist.get_world_size(), owns)
 
 
-def _training_options(args: Any, world_size: int) -> dict[str, Any]:
-    options = {key: getattr(args, key, None) for key in _RESUME_KEYS if key != 'world_size'}
+def _training_options(config: RunConfig, world_size: int) -> dict[str, Any]:
+    """What a checkpoint records of its run: the fields that must not change on resume (with
+    the resolved width, dropout and frame step), the epochs and the held-out subjects."""
+    flat = config.to_mapping()
+    options = {key: flat.get(key) for key in _RESUME_KEYS if key != 'world_size'}
+    options.update(channels=config.model.width, dropout=config.model.dropout_rate,
+                   downsample=config.downsample, world_size=world_size,
+                   epochs=config.optim.epochs,
+                   validation_subjects=list(config.validation_subjects),
+                   test_subjects=list(config.data.test_subjects))
     for key in ('data_3d', 'data_2d'):
         if options[key] not in (None, 'gt'):
             options[key] = str(Path(options[key]).resolve())
-    options['world_size'] = world_size
-    options['epochs'] = args.epochs
-    options['validation_subjects'] = args.validation_subjects
-    options['test_subjects'] = args.test_subjects
     return options
-
-
-def _flag(key: str) -> str:
-    return '--' + key.replace('_', '-')
 
 
 def _rng_state(device: torch.device) -> dict[str, torch.Tensor]:
@@ -257,11 +167,11 @@ def _resume(path: Path, model: LiftingModel, optimizer: torch.optim.Optimizer,
     for key in _RESUME_KEYS:
         value = saved.get(key, _RESUME_DEFAULTS.get(key))
         if value != options.get(key):
-            what = 'processes' if key == 'world_size' else _flag(key)
+            what = 'processes' if key == 'world_size' else key
             raise CheckpointError(
                 f'{path}: saved with {what} {value!r}, this run has '
-                f'{options.get(key)!r}; resume with the options of the run (only --epochs and '
-                f'paths/devices may change)')
+                f'{options.get(key)!r}; resume with the configuration of the run (only epochs '
+                f'and paths/devices may change)')
     load_weights(model, checkpoint, source=str(path))
     optimizer.load_state_dict(checkpoint['optimizer'])
     sampler.load_state_dict(json.loads(checkpoint['sampler']))
@@ -336,129 +246,163 @@ def synthetic_banner(data: PoseData, log: Callable[..., None]) -> None:
         log('=' * 78)
 
 
-def train(args: Any, data: PoseData | None = None) -> TrainResult:
-    """Train with resolved options (:func:`resolve_options`); see the module docstring.
+def train(config: RunConfig, *, data: PoseData | None = None, device: str = 'auto',
+          threads: Optional[int] = None, resume: Optional[PathLike] = None,
+          progress: bool = True) -> TrainResult:
+    """Train the run ``config`` describes; see the module docstring.
 
-    ``data`` (from :func:`~gast_pyg.data.pipeline.load_data`) is loaded when not given. Returns
-    the final model in eval mode, the per-epoch history and the data; evaluating it on the test
-    subjects is the caller's (``gast-pyg train`` does it and prints the table).
+    Args:
+        config: The run (data, model, optimisation, checkpoint folder).
+        data: The run's data (:func:`~gast_pyg.data.pipeline.load_data`); loaded when not given.
+        device: ``'auto'`` (CUDA if available), ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ...
+        threads: Torch CPU threads (``None``: :func:`~gast_pyg.runtime.configure_threads`).
+        resume: Continue from this checkpoint (``'last'``: the run folder's ``last.pt``).
+        progress: Progress bars on a terminal.
+
+    Returns:
+        The final model in eval mode, the per-epoch history and the data; evaluating it on the
+        test subjects is the caller's (``gast-pyg train`` does it and prints the table).
 
     Raises:
-        DataError, CheckpointError, ValueError: For bad data, a checkpoint that cannot be resumed,
-            or inconsistent options.
+        DataError, CheckpointError, ConfigError: For bad data, a checkpoint that cannot be
+            resumed, or an inconsistent configuration.
     """
-    runtime = _setup(args)
+    if config.optim.epochs < 0:
+        raise ConfigError(f'epochs must be >= 0, got {config.optim.epochs}')
+    runtime = _setup(threads, device)
     try:
-        return _train(args, runtime, data)
+        return _Run(config, runtime, data, progress).fit(resume)
     finally:
         runtime.close()
 
 
-def _train(args: Any, runtime: _Runtime, data: PoseData | None) -> TrainResult:
-    rank, world_size, device = runtime.rank, runtime.world_size, runtime.device
-    log = _print if rank == 0 else (lambda *_: None)
-    if args.batch_size % world_size:
-        raise ValueError(f'--batch-size {args.batch_size} must be divisible by the number of '
-                         f'processes ({world_size})')
-    if data is None:
-        data = load_data(args, {'--train-subjects': args.train_subjects,
-                                '--test-subjects': args.test_subjects,
-                                '--validation-subjects': args.validation_subjects})
-    synthetic_banner(data, log)
-    # A training sequence with the motion of a held-out one (the expmap release has such
-    # byte-identical files across subjects) would leak the test set into training: drop it.
-    leaks = data.leaks(args.train_subjects, [*args.test_subjects, *args.validation_subjects])
-    for (subject, action), (other, other_action) in leaks:
-        log(f'excluded {subject} {action!r} from training: the same motion as held-out '
-            f'{other} {other_action!r}')
-    excluded = [pair[0] for pair in leaks]
-    train_inputs, train_targets = data.subset(args.train_subjects, excluded, training=True)
-    trajectory = getattr(args, 'trajectory', None)
-    if trajectory:
-        train_roots = data.subset_roots(args.train_subjects, excluded)
-        sampler_targets = _absolute(train_targets, train_roots)
-    else:
-        sampler_targets = flatten(train_targets)
-    sampler = WindowSampler(
-        flatten(train_inputs), sampler_targets, args.receptive_field,
-        causal=args.causal, downsample=args.downsample, batch_size=args.batch_size // world_size,
-        shuffle=True, seed=args.seed, flip_augment=args.flip_augment, skeleton=data.skeleton)
-    steps = len(sampler) // world_size
-    if steps == 0:
-        raise DataError(f'{sampler.num_windows} training windows make no batch of '
-                        f'{args.batch_size // world_size} on each of {world_size} processes')
+class _Run:
+    """One training run: data, sampler, model and optimizer, and the loop over epochs."""
 
-    torch.manual_seed(args.seed)
-    components = {key: getattr(args, key, True) for key in COMPONENTS} if args.arch == 'gast' else {}
-    model = build_model(skeleton=data.skeleton, receptive_field=args.receptive_field,
-                        channels=args.channels, causal=args.causal, dropout=args.dropout,
-                        arch=args.arch, trajectory=trajectory, **components,
-                        **({'trajectory_focal_length': _mean_focal_length(
-                            data.cameras, args.train_subjects)} if trajectory else {}))
-    options = _training_options(args, world_size)
-    if isinstance(model, TrajectoryModel):
-        model.init_root(_mean_root(train_roots))
-        options['trajectory_mean_depth_m'] = mean_root_depth(train_roots)
-    if getattr(args, 'init_weights', None) and not args.resume:
-        _init_weights(model, Path(args.init_weights))
-        log(f'initialised from {args.init_weights}')
-    model.to(device)
-    if world_size > 1:
-        torch.manual_seed(args.seed + rank)  # an own dropout stream per process
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, amsgrad=True)
-    state: dict[str, Any] = dict(epoch=0, lr=args.lr, best=math.inf, history=[])
-    checkpoint_dir = Path(args.checkpoint_dir)
-    if args.resume:
-        path = checkpoint_dir / 'last.pt' if args.resume == 'last' else Path(args.resume)
-        state = _resume(path, model, optimizer, sampler, options, runtime)
-        log(f'resumed {path} after epoch {state["epoch"]} (lr {state["lr"]:.3g})')
+    def __init__(self, config: RunConfig, runtime: _Runtime, data: PoseData | None,
+                 progress: bool):
+        self.config, self.runtime, self.progress = config, runtime, progress
+        self.log = _print if runtime.rank == 0 else (lambda *_: None)
+        world_size, d, m, o = runtime.world_size, config.data, config.model, config.optim
+        if o.batch_size % world_size:
+            raise ConfigError(f'batch_size {o.batch_size} must be divisible by the number of '
+                              f'processes ({world_size})')
+        if data is None:
+            data = load_data(d, {'train_subjects': d.train_subjects,
+                                 'test_subjects': d.test_subjects,
+                                 'validation_subjects': config.validation_subjects},
+                             trajectory=m.trajectory is not None)
+        self.data = data
+        synthetic_banner(data, self.log)
+        # A training sequence with the motion of a held-out one (the expmap release has such
+        # byte-identical files across subjects) would leak the test set into training: drop it.
+        leaks = data.leaks(d.train_subjects, [*d.test_subjects, *config.validation_subjects])
+        for (subject, action), (other, other_action) in leaks:
+            self.log(f'excluded {subject} {action!r} from training: the same motion as held-out '
+                     f'{other} {other_action!r}')
+        excluded = [pair[0] for pair in leaks]
+        inputs, targets = data.subset(d.train_subjects, excluded, training=True)
+        if m.trajectory:
+            roots = data.subset_roots(d.train_subjects, excluded)
+            sampler_targets = _absolute(targets, roots)
+        else:
+            sampler_targets = flatten(targets)
+        self.sampler = WindowSampler(
+            flatten(inputs), sampler_targets, m.receptive_field, causal=m.causal,
+            downsample=config.downsample, batch_size=o.batch_size // world_size, shuffle=True,
+            seed=d.seed, flip_augment=o.flip_augment, skeleton=data.skeleton)
+        self.steps = len(self.sampler) // world_size
+        if self.steps == 0:
+            raise DataError(f'{self.sampler.num_windows} training windows make no batch of '
+                            f'{o.batch_size // world_size} on each of {world_size} processes')
 
-    parameters = sum(p.numel() for p in model.parameters())
-    log(f'data: {data.description}')
-    log(f'model: {args.arch} rf {model.receptive_field}, {args.channels} channels, '
-        f'{parameters:,} parameters, causal={args.causal}, dropout {args.dropout}'
-        + (f', trajectory {trajectory}' if trajectory else ''))
-    for warning in getattr(args, 'subject_warnings', ()):
-        log(warning)
-    log(f'training on {", ".join(args.train_subjects)} (testing on '
-        f'{", ".join(args.test_subjects) or "none"}): {sampler.num_windows:,} windows per '
-        f'epoch (downsample {args.downsample}), batch {args.batch_size} over {world_size} '
-        f'process(es), {steps} steps per epoch, {torch.get_num_threads()} threads each, '
-        f'device {device}')
+        torch.manual_seed(d.seed)
+        self.model = build_model(
+            skeleton=data.skeleton, receptive_field=m.receptive_field, channels=m.width,
+            causal=m.causal, dropout=m.dropout_rate, arch=m.arch, trajectory=m.trajectory,
+            **m.components, **({'trajectory_focal_length': _mean_focal_length(
+                data.cameras, d.train_subjects)} if m.trajectory else {}))
+        self.options = _training_options(config, world_size)
+        if isinstance(self.model, TrajectoryModel):
+            self.model.init_root(_mean_root(roots))
+            self.options['trajectory_mean_depth_m'] = mean_root_depth(roots)
+        self.model.to(runtime.device)
+        if world_size > 1:
+            torch.manual_seed(d.seed + runtime.rank)  # an own dropout stream per process
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=o.lr, amsgrad=True)
+        self.network: torch.nn.Module = self.model
+        if world_size > 1:
+            device = runtime.device
+            self.network = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[device.index] if device.type == 'cuda' else None)
 
-    network: torch.nn.Module = model
-    if world_size > 1:
-        network = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == 'cuda' else None)
-    amp_dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
-    scaler = torch.amp.GradScaler('cuda', enabled=args.amp and device.type == 'cuda')
-    val_inputs, val_targets = data.subset(args.validation_subjects)
+    def fit(self, resume: Optional[PathLike]) -> TrainResult:
+        config, runtime, log, model = self.config, self.runtime, self.log, self.model
+        d, m, o = config.data, config.model, config.optim
+        folder = config.run_folder()
+        state: dict[str, Any] = dict(epoch=0, lr=o.lr, best=math.inf, history=[])
+        if resume:
+            path = folder / 'last.pt' if str(resume) == 'last' else Path(resume)
+            state = _resume(path, model, self.optimizer, self.sampler, self.options, runtime)
+            log(f'resumed {path} after epoch {state["epoch"]} (lr {state["lr"]:.3g})')
+        elif o.init_weights:
+            _init_weights(model, Path(o.init_weights))
+            log(f'initialised from {o.init_weights}')
+        log(f'data: {self.data.description}')
+        log(f'model: {m.arch} rf {model.receptive_field}, {m.width} channels, '
+            f'{sum(p.numel() for p in model.parameters()):,} parameters, causal={m.causal}, '
+            f'dropout {m.dropout_rate}' + (f', trajectory {m.trajectory}' if m.trajectory else ''))
+        log(f'training on {", ".join(d.train_subjects)} (testing on '
+            f'{", ".join(d.test_subjects) or "none"}): {self.sampler.num_windows:,} windows per '
+            f'epoch (downsample {config.downsample}), batch {o.batch_size} over '
+            f'{runtime.world_size} process(es), {self.steps} steps per epoch, '
+            f'{torch.get_num_threads()} threads each, device {runtime.device}')
+        validation = self.data.subset(config.validation_subjects)
+        lr = state['lr']
+        for epoch in range(state['epoch'], o.epochs):
+            record = self._epoch(epoch, lr)
+            if runtime.rank == 0 and config.validation_subjects:
+                record['val_mpjpe'] = evaluate(
+                    model, *validation, downsample=config.downsample, flip=False,
+                    metrics=('mpjpe',))['average']['mpjpe']
+            record['seconds'] = time.perf_counter() - record.pop('started')
+            state['history'].append(record)
+            lr *= o.lr_decay
+            self._save(state, record, epoch, lr, folder)
+        model.eval()
+        return TrainResult(model, state['history'], folder, self.data, runtime.rank,
+                           self.options.get('trajectory_mean_depth_m'))
 
-    lr = state['lr']
-    for epoch in range(state['epoch'], args.epochs):
-        for group in optimizer.param_groups:
+    def _epoch(self, epoch: int, lr: float) -> dict[str, Any]:
+        """One pass over this process's shard of the training batches."""
+        config, runtime = self.config, self.runtime
+        device, trajectory = runtime.device, self.config.model.trajectory
+        amp = config.optim.amp
+        amp_dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
+        scaler = torch.amp.GradScaler('cuda', enabled=amp and device.type == 'cuda')
+        for group in self.optimizer.param_groups:
             group['lr'] = lr
-        network.train()
+        self.network.train()
         started = time.perf_counter()
         loss_sum, root_sum, windows = 0.0, 0.0, 0
-        batches = _shard(iter(sampler), rank, world_size, steps)
-        if rank == 0 and args.progress and sys.stderr.isatty():
+        batches = _shard(iter(self.sampler), runtime.rank, runtime.world_size, self.steps)
+        if runtime.rank == 0 and self.progress and sys.stderr.isatty():
             from tqdm.auto import tqdm
-            batches = tqdm(batches, total=steps, desc=f'epoch {epoch + 1}/{args.epochs}',
-                           unit='batch', leave=False, mininterval=2, dynamic_ncols=True)
+            batches = tqdm(batches, total=self.steps, unit='batch', leave=False, mininterval=2,
+                           desc=f'epoch {epoch + 1}/{config.optim.epochs}', dynamic_ncols=True)
         for step, (inputs, targets) in enumerate(batches):
             inputs, targets = inputs.to(device), targets.to(device)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=args.amp):
-                predicted = network(inputs)
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
+                predicted = self.network(inputs)
             if trajectory:
-                terms = trajectory_loss(predicted.float(), targets, data.skeleton.root)
+                terms = trajectory_loss(predicted.float(), targets, self.data.skeleton.root)
                 loss, pose_loss = terms.total, terms.pose
                 root_sum += terms.root.item() * len(inputs)
             else:
                 loss = pose_loss = mpjpe(predicted.float(), targets)
-            optimizer.zero_grad(set_to_none=True)
+            self.optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
-            scaler.step(optimizer)
+            scaler.step(self.optimizer)
             scaler.update()
             loss_sum += pose_loss.item() * len(inputs)
             windows += len(inputs)
@@ -467,45 +411,40 @@ def _train(args: Any, runtime: _Runtime, data: PoseData | None) -> TrainResult:
                                     refresh=False)
         if hasattr(batches, 'close'):
             batches.close()
-        if world_size > 1:
+        if runtime.world_size > 1:
             totals = torch.tensor([loss_sum, root_sum, windows], dtype=torch.float64,
                                   device=device)
             dist.all_reduce(totals)
             loss_sum, root_sum, windows = totals.tolist()
         train_seconds = time.perf_counter() - started
-
-        val = None
-        if rank == 0 and args.validation_subjects:
-            val = evaluate(model, val_inputs, val_targets, downsample=args.downsample,
-                           flip=False, metrics=('mpjpe',))['average']['mpjpe']
         record = dict(epoch=epoch + 1, lr=lr, train_mpjpe=1000 * loss_sum / windows,
-                      val_mpjpe=val, train_seconds=train_seconds,
-                      seconds=time.perf_counter() - started,
+                      val_mpjpe=None, train_seconds=train_seconds, started=started,
                       windows_per_second=windows / train_seconds)
         if trajectory:
             record['train_root_loss'] = root_sum / windows
-        state['history'].append(record)
-        lr *= args.lr_decay
-        rng_states = _all_rng_states(runtime)
-        if rank == 0:
+        return record
+
+    def _save(self, state: dict[str, Any], record: dict[str, Any], epoch: int, lr: float,
+              folder: Path) -> None:
+        """``best.pt`` (when validation improved) then ``last.pt``, on rank 0."""
+        rng_states = _all_rng_states(self.runtime)
+        if self.runtime.rank == 0:
+            val = record['val_mpjpe']
             improved = val is not None and val < state['best']
             if improved:
                 state['best'] = val
-            payload = dict(epoch=epoch + 1, lr=lr, optimizer=optimizer.state_dict(),
-                           sampler=json.dumps(sampler.state_dict()), torch_rng=rng_states,
+            payload = dict(epoch=epoch + 1, lr=lr, optimizer=self.optimizer.state_dict(),
+                           sampler=json.dumps(self.sampler.state_dict()), torch_rng=rng_states,
                            history=state['history'], best_val_mpjpe=state['best'],
-                           training=options)
+                           training=self.options)
             if improved:  # best first: after a kill, best.pt is never older than last.pt says
-                save_checkpoint(checkpoint_dir / 'best.pt', model, **payload)
-            save_checkpoint(checkpoint_dir / 'last.pt', model, **payload)
+                save_checkpoint(folder / 'best.pt', self.model, **payload)
+            save_checkpoint(folder / 'last.pt', self.model, **payload)
             val_text = '' if val is None else f'  val P1 {val:.1f} mm{" *" if improved else ""}'
-            root_text = (f'  root loss {record["train_root_loss"]:.4f}' if trajectory else '')
-            log(f'epoch {epoch + 1}/{args.epochs}  lr {record["lr"]:.2e}  train MPJPE '
-                f'{record["train_mpjpe"]:.1f} mm{root_text}{val_text}  {record["seconds"]:.0f} s '
-                f'({record["windows_per_second"]:.0f} windows/s)')
-        if world_size > 1:
+            root_text = (f'  root loss {record["train_root_loss"]:.4f}'
+                         if 'train_root_loss' in record else '')
+            self.log(f'epoch {epoch + 1}/{self.config.optim.epochs}  lr {record["lr"]:.2e}  '
+                     f'train MPJPE {record["train_mpjpe"]:.1f} mm{root_text}{val_text}  '
+                     f'{record["seconds"]:.0f} s ({record["windows_per_second"]:.0f} windows/s)')
+        if self.runtime.world_size > 1:
             dist.barrier()
-
-    model.eval()
-    return TrainResult(model, state['history'], checkpoint_dir, data, rank,
-                       options.get('trajectory_mean_depth_m'))

@@ -49,3 +49,36 @@ class DepthOracle(nn.Module):
     def forward(self, x):
         centre = x[:, 4:x.size(1) - 4]
         return torch.cat([centre, torch.zeros_like(centre[..., :1])], dim=-1)
+
+
+# Training runs from command-line words, as `gast-pyg train` builds them --------------------------
+
+def parse_train_options(*argv: str):
+    """The namespace of ``gast-pyg train ARGV`` (``--config`` applied, explicit options noted)."""
+    import argparse
+
+    from gast_pyg.cli.options import parse_arguments
+    from gast_pyg.cli.train import add_train_options
+    parser = argparse.ArgumentParser()
+    add_train_options(parser)
+    return parse_arguments(parser, list(argv))
+
+
+def run_of(args):
+    """The :class:`~gast_pyg.configs.RunConfig` of a parsed ``gast-pyg train`` namespace."""
+    from gast_pyg.cli.run_config import run_config
+    return run_config(args)[0]
+
+
+def fit(args, data=None):
+    """``train`` the run of ``args`` with its runtime options."""
+    from gast_pyg.training import train
+    return train(run_of(args), data=data, device=args.device, threads=args.threads,
+                 resume=args.resume, progress=args.progress)
+
+
+def load(args, subjects: dict):
+    """``load_data`` of the run of ``args`` for ``{field: subjects}``."""
+    from gast_pyg.data.pipeline import load_data
+    config = run_of(args)
+    return load_data(config.data, subjects, trajectory=config.model.trajectory is not None)

@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 import pytest
+
+from conftest import fit, load, parse_train_options, run_of
 import torch
 
 from gast_pyg import build_model
@@ -17,15 +19,13 @@ from gast_pyg.cli import main as cli_main
 from gast_pyg.cli.train import add_train_options, train_and_report
 from gast_pyg.data import DataError, add_noise_2d, flip_pose, synthetic_motion
 from gast_pyg.data.noise import sequence_rng
-from gast_pyg.data.pipeline import load_data
 from gast_pyg.models import TrajectoryModel
-from gast_pyg.training import resolve_options, train
 
 TINY = ['--channels', '8', '--receptive-field', '9', '--synthetic-sequences', '1',
         '--synthetic-frames', '120', '--train-subjects', 'S1,S5', '--test-subjects', 'S8',
         '--batch-size', '32', '--downsample', '1', '--threads', '1', '--no-progress']
 METRICS = {'root_mm', 'absolute_mpjpe_mm', 'baseline_root_mm', 'baseline_absolute_mpjpe_mm'}
-SPLIT = {'--train-subjects': ['S1'], '--test-subjects': ['S8']}
+SPLIT = {'train_subjects': ['S1'], 'test_subjects': ['S8']}
 
 
 @pytest.fixture(autouse=True)
@@ -36,9 +36,7 @@ def _restore_threads():
 
 
 def options(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    add_train_options(parser)
-    return resolve_options(parser.parse_args([*TINY, *argv]))
+    return parse_train_options(*[*TINY, *argv])
 
 
 def assert_trajectory_report(report: dict) -> None:
@@ -123,7 +121,7 @@ def test_the_sampler_of_a_trajectory_run_gets_absolute_targets_whose_root_x_flip
         return real(poses_2d, poses_3d, *args, **kwargs)
 
     monkeypatch.setattr(training, 'WindowSampler', capture)
-    result = train(options('--trajectory', '--epochs', '0', '--flip-augment'))
+    result = fit(options('--trajectory', '--epochs', '0', '--flip-augment'))
     relative = result.data.targets['S1']['Walking 1'][0]
     root = result.data.roots['S1']['Walking 1'][0]
     np.testing.assert_allclose(targets[0], relative + root)
@@ -136,10 +134,10 @@ def test_the_sampler_of_a_trajectory_run_gets_absolute_targets_whose_root_x_flip
 # Detector-like training 2D ---------------------------------------------------------------------
 
 def test_augment_2d_detector_changes_the_training_inputs_only():
-    plain = load_data(options(), SPLIT)
-    detector = load_data(options('--augment-2d', 'detector'), SPLIT)
-    again = load_data(options('--augment-2d', 'detector'), SPLIT)
-    reseeded = load_data(options('--augment-2d', 'detector', '--seed', '1'), SPLIT)
+    plain = load(options(), SPLIT)
+    detector = load(options('--augment-2d', 'detector'), SPLIT)
+    again = load(options('--augment-2d', 'detector'), SPLIT)
+    reseeded = load(options('--augment-2d', 'detector', '--seed', '1'), SPLIT)
 
     def inputs(data, subject, training):
         return data.subset([subject], training=training)[0][subject]['Walking 1']
@@ -163,9 +161,9 @@ def test_augment_2d_detector_changes_the_training_inputs_only():
 
 
 def test_augment_2d_detector_keeps_the_camera_of_a_trajectory_model():
-    plain = load_data(options(), SPLIT)
-    detector = load_data(options('--augment-2d', 'detector'), SPLIT)
-    trajectory = load_data(options('--augment-2d', 'detector', '--trajectory'), SPLIT)
+    plain = load(options(), SPLIT)
+    detector = load(options('--augment-2d', 'detector'), SPLIT)
+    trajectory = load(options('--augment-2d', 'detector', '--trajectory'), SPLIT)
     shifts = [[np.abs(np.median(a - b, axis=(0, 1))).max() for a, b in zip(
         plain.inputs['S1']['Walking 1'], data.augmented_inputs['S1']['Walking 1'])]
         for data in (detector, trajectory)]
@@ -179,9 +177,9 @@ def test_augment_2d_detector_keeps_the_camera_of_a_trajectory_model():
 
 
 def test_augment_2d_detector_replaces_noise_2d_for_training_only():
-    noisy = load_data(options('--noise-2d', '4'), SPLIT)
-    both = load_data(options('--noise-2d', '4', '--augment-2d', 'detector'), SPLIT)
-    detector = load_data(options('--augment-2d', 'detector'), SPLIT)
+    noisy = load(options('--noise-2d', '4'), SPLIT)
+    both = load(options('--noise-2d', '4', '--augment-2d', 'detector'), SPLIT)
+    detector = load(options('--augment-2d', 'detector'), SPLIT)
     for subject in ('S1', 'S8'):
         for a, b in zip(noisy.inputs[subject]['Walking 1'], both.inputs[subject]['Walking 1']):
             np.testing.assert_array_equal(a, b)
@@ -209,37 +207,37 @@ def test_a_detector_run_trains_and_writes_the_option_into_its_config(tmp_path):
 
 
 def test_augment_2d_detector_needs_ground_truth_2d_of_human36m_joints():
-    with pytest.raises(DataError, match='--augment-2d detector .* needs --data-2d gt, not '
-                                        '--data-2d detections.npz'):
-        load_data(options('--augment-2d', 'detector', '--data-2d', 'detections.npz'), SPLIT)
-    with pytest.raises(DataError, match="--augment-2d detector: .*Human3.6M-17 joints.*"
+    with pytest.raises(DataError, match='augment_2d detector .* needs data_2d gt, not '
+                                        'data_2d detections.npz'):
+        load(options('--augment-2d', 'detector', '--data-2d', 'detections.npz'), SPLIT)
+    with pytest.raises(DataError, match="augment_2d detector: .*Human3.6M-17 joints.*"
                                         "'h36m_toes'"):
-        load_data(options('--augment-2d', 'detector', '--skeleton', 'h36m_toes'), SPLIT)
+        load(options('--augment-2d', 'detector', '--skeleton', 'h36m_toes'), SPLIT)
 
 
 # Resume and bad input --------------------------------------------------------------------------
 
 @pytest.mark.parametrize('first, changed, message', [
-    ([], ['--trajectory'], "saved with --trajectory None, this run has 'shared'"),
+    ([], ['--trajectory'], "saved with trajectory None, this run has 'shared'"),
     (['--trajectory'], ['--trajectory', 'separate'],
-     "saved with --trajectory 'shared', this run has 'separate'"),
-    (['--augment-2d', 'detector'], [], "saved with --augment-2d 'detector', this run has 'none'"),
+     "saved with trajectory 'shared', this run has 'separate'"),
+    (['--augment-2d', 'detector'], [], "saved with augment_2d 'detector', this run has 'none'"),
 ])
 def test_resume_refuses_a_changed_trajectory_or_augmentation(tmp_path, first, changed, message):
-    train(options(*first, '--epochs', '1', '--checkpoint-dir', str(tmp_path)))
+    fit(options(*first, '--epochs', '1', '--checkpoint-dir', str(tmp_path)))
     with pytest.raises(CheckpointError, match=message):
-        train(options(*changed, '--epochs', '2', '--checkpoint-dir', str(tmp_path), '--resume'))
-    result = train(options(*first, '--epochs', '2', '--checkpoint-dir', str(tmp_path),
+        fit(options(*changed, '--epochs', '2', '--checkpoint-dir', str(tmp_path), '--resume'))
+    result = fit(options(*first, '--epochs', '2', '--checkpoint-dir', str(tmp_path),
                            '--resume'))
     assert [h['epoch'] for h in result.history] == [1, 2]
 
 
 def test_a_checkpoint_saved_before_augment_2d_existed_resumes(tmp_path):
-    train(options('--epochs', '1', '--checkpoint-dir', str(tmp_path)))
+    fit(options('--epochs', '1', '--checkpoint-dir', str(tmp_path)))
     checkpoint = load_checkpoint(tmp_path / 'last.pt')
     del checkpoint['training']['augment_2d']
     torch.save(checkpoint, tmp_path / 'last.pt')
-    assert len(train(options('--epochs', '2', '--checkpoint-dir', str(tmp_path),
+    assert len(fit(options('--epochs', '2', '--checkpoint-dir', str(tmp_path),
                              '--resume')).history) == 2
 
 
@@ -258,6 +256,6 @@ def test_a_trajectory_run_on_a_subject_without_cameras_is_one_error(tmp_path):
     path = tmp_path / 'data_3d.npz'
     np.savez_compressed(path, positions_3d=positions)
     with pytest.raises(DataError, match=r"subject 'S99' has no Human3\.6M cameras"):
-        train(options('--trajectory', '--data-3d', str(path), '--dataset', 'h36m',
+        fit(options('--trajectory', '--data-3d', str(path), '--dataset', 'h36m',
                       '--train-subjects', 'S99', '--test-subjects', 'S1', '--epochs', '1',
                       '--checkpoint-dir', str(tmp_path / 'run')))

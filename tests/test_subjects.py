@@ -5,26 +5,32 @@ import argparse
 
 import pytest
 
+from conftest import fit, load, parse_train_options, run_of
+
 from gast_pyg.data import DataError, resolve_subjects, shared_subjects
 from gast_pyg.cli.evaluate import add_evaluate_options, evaluate_checkpoint
-from gast_pyg.cli.train import add_train_options
-from gast_pyg.training import resolve_options, train
+from gast_pyg.cli import main
 
 
 def options(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    add_train_options(parser)
-    return resolve_options(parser.parse_args(list(argv)))
+    return parse_train_options(*list(argv))
 
 
 def test_default_training_subjects_exclude_the_test_subjects():
     subjects, warnings = resolve_subjects(['S1', 'S5', 'S6', 'S7', 'S8'], ['S8'],
                                           explicit_train=False, explicit_test=True)
     assert (subjects, warnings) == (['S1', 'S5', 'S6', 'S7'], [])
-    resolved = options('--data-3d', 'x.npz', '--test-subjects', 'S8')
-    assert resolved.train_subjects == ['S1', 'S5', 'S6', 'S7']
-    assert resolved.validation_subjects == ['S8']
-    assert options('--data-3d', 'x.npz').train_subjects == ['S1', 'S5', 'S6', 'S7', 'S8']
+    resolved = run_of(options('--data-3d', 'x.npz', '--test-subjects', 'S8'))
+    assert resolved.data.train_subjects == ('S1', 'S5', 'S6', 'S7')
+    assert resolved.validation_subjects == ('S8',)
+    assert run_of(options('--data-3d', 'x.npz')).data.train_subjects == (
+        'S1', 'S5', 'S6', 'S7', 'S8')
+
+
+def test_a_shipped_configurations_subjects_are_a_preset_not_a_choice():
+    resolved = run_of(options('--config', 'paper-h36m-27', '--data-3d', 'x.npz',
+                              '--test-subjects', 'S8'))
+    assert resolved.data.train_subjects == ('S1', 'S5', 'S6', 'S7')
 
 
 def test_a_training_subject_in_the_default_test_set_is_refused_naming_it():
@@ -32,7 +38,7 @@ def test_a_training_subject_in_the_default_test_set_is_refused_naming_it():
                                         r'test subjects \(S9, S11\)'):
         resolve_subjects(['S1', 'S9'], ['S9', 'S11'], explicit_train=True, explicit_test=False)
     with pytest.raises(DataError, match='subject S9 is in --train-subjects'):
-        options('--data-3d', 'x.npz', '--train-subjects', 'S1,S9')
+        run_of(options('--data-3d', 'x.npz', '--train-subjects', 'S1,S9'))
 
 
 def test_a_subject_listed_explicitly_in_both_is_kept_with_a_warning():
@@ -57,10 +63,11 @@ TINY = ['--channels', '8', '--receptive-field', '9', '--synthetic-sequences', '1
 
 
 def test_the_run_header_names_the_training_and_test_subjects_and_the_warning(tmp_path, capsys):
-    tiny = [*TINY, '--epochs', '0', '--checkpoint-dir', str(tmp_path)]
-    train(options(*tiny, '--test-subjects', 'S8'))
+    tiny = ['train', *TINY, '--epochs', '0']
+    assert main([*tiny, '--test-subjects', 'S8', '--checkpoint-dir', str(tmp_path / 'a')]) == 0
     assert 'training on S1, S5, S6, S7 (testing on S8):' in capsys.readouterr().out
-    train(options(*tiny, '--train-subjects', 'S1,S8', '--test-subjects', 'S8'))
+    assert main([*tiny, '--train-subjects', 'S1,S8', '--test-subjects', 'S8',
+                 '--checkpoint-dir', str(tmp_path / 'b')]) == 0
     out = capsys.readouterr().out
     assert 'warning: subject S8 is listed in both' in out
     assert 'training on S1, S8 (testing on S8):' in out
@@ -69,7 +76,7 @@ def test_the_run_header_names_the_training_and_test_subjects_and_the_warning(tmp
 def test_evaluating_a_checkpoint_on_a_subject_it_was_trained_on_warns(tmp_path, capsys):
     assert shared_subjects(['S8', 'S1'], ['S1', 'S5']) == ['S1']
     for name, subjects in (('overlap', 'S1,S8'), ('clean', 'S1,S5')):
-        train(options(*TINY, '--epochs', '1', '--train-subjects', subjects, '--test-subjects',
+        fit(options(*TINY, '--epochs', '1', '--train-subjects', subjects, '--test-subjects',
                       'S8', '--checkpoint-dir', str(tmp_path / name)))
     capsys.readouterr()
     parser = argparse.ArgumentParser()

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import SHARED, DepthOracle
+from conftest import SHARED, DepthOracle, fit, load, parse_train_options, run_of
 
 import gast_pyg.files as files_module
 from gast_pyg import build_model
@@ -26,7 +26,6 @@ from gast_pyg.checkpoints import (
 from gast_pyg.cli import build_parser as cli_parser
 from gast_pyg.cli import main as cli_main
 from gast_pyg.cli.train import add_train_options, train_and_report
-from gast_pyg.data.pipeline import load_data
 from gast_pyg.data import (
     NOISE_OUTLIER_RATE,
     NOISE_OUTLIER_SCALE,
@@ -46,7 +45,7 @@ from gast_pyg.evaluation import (
     format_table,
 )
 from gast_pyg.metrics import p_mpjpe
-from gast_pyg.training import PRESETS, _shard, resolve_options, train
+from gast_pyg.training import _shard
 
 ROOT = Path(__file__).resolve().parents[1]
 H36M_3D = SHARED / 'data' / 'h36m_expmap' / 'data_3d_h36m_expmap.npz'
@@ -75,9 +74,7 @@ def benchmark(argv: list[str]) -> int:
 
 
 def options(*argv: str, tiny: bool = True) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    add_train_options(parser)
-    return resolve_options(parser.parse_args([*(TINY if tiny else []), *argv]))
+    return parse_train_options(*[*(TINY if tiny else []), *argv])
 
 
 # Options ---------------------------------------------------------------------------------------
@@ -149,8 +146,8 @@ def test_noise_2d_is_seeded_gaussian_jitter_in_pixels_with_rare_outliers():
 
 
 def test_noise_2d_is_applied_in_pixels_before_normalisation():
-    clean = load_data(options(), {'--test-subjects': ['S8']})
-    noisy = load_data(options('--noise-2d', '4'), {'--test-subjects': ['S8']})
+    clean = load(options(), {'test_subjects': ['S8']})
+    noisy = load(options('--noise-2d', '4'), {'test_subjects': ['S8']})
     camera = load_h36m_cameras()['S8'][0]
     a = image_coordinates(clean.inputs['S8']['Walking 1'][0], camera.res_w, camera.res_h)
     b = image_coordinates(noisy.inputs['S8']['Walking 1'][0], camera.res_w, camera.res_h)
@@ -224,41 +221,41 @@ def test_resume_continues_exactly_and_interruptions_leave_whole_checkpoints(tmp_
                                                                             monkeypatch):
     # Dropout and flip augmentation on, so torch's and the sampler's random streams matter.
     common = ['--dropout', '0.2', '--epochs', '3']
-    train(options(*common, '--checkpoint-dir', str(tmp_path / 'straight')))
+    fit(options(*common, '--checkpoint-dir', str(tmp_path / 'straight')))
     straight = state_of(tmp_path / 'straight')
 
     # 2 epochs, then 1 more with --resume.
     split = str(tmp_path / 'split')
-    train(options('--dropout', '0.2', '--epochs', '2', '--checkpoint-dir', split))
+    fit(options('--dropout', '0.2', '--epochs', '2', '--checkpoint-dir', split))
     assert load_checkpoint(Path(split) / 'last.pt')['epoch'] == 2
-    train(options(*common, '--checkpoint-dir', split, '--resume'))
+    fit(options(*common, '--checkpoint-dir', split, '--resume'))
     assert_same_state(state_of(Path(split)), straight)
 
     # Interrupted while writing the checkpoint of epoch 3: the one of epoch 2 stays whole.
     interrupted = tmp_path / 'interrupted'
     failing = _FailingOs(fail_at=10**9)
     monkeypatch.setattr(files_module, 'os', failing)
-    train(options('--dropout', '0.2', '--epochs', '2', '--checkpoint-dir', str(interrupted)))
+    fit(options('--dropout', '0.2', '--epochs', '2', '--checkpoint-dir', str(interrupted)))
     saves = failing.calls  # last.pt and best.pt writes of 2 epochs
     failing.calls, failing.fail_at = 0, 1
     with pytest.raises(KeyboardInterrupt):
-        train(options(*common, '--checkpoint-dir', str(interrupted), '--resume'))
+        fit(options(*common, '--checkpoint-dir', str(interrupted), '--resume'))
     monkeypatch.undo()
     assert saves >= 2
     assert sorted(p.name for p in interrupted.iterdir()) == ['best.pt', 'last.pt']
     assert load_checkpoint(interrupted / 'last.pt')['epoch'] == 2
-    train(options(*common, '--checkpoint-dir', str(interrupted), '--resume'))
+    fit(options(*common, '--checkpoint-dir', str(interrupted), '--resume'))
     assert_same_state(state_of(interrupted), straight)
 
 
 def test_resume_refuses_other_options_and_missing_files(tmp_path):
-    train(options('--epochs', '1', '--checkpoint-dir', str(tmp_path), '--test-subjects', 'S8'))
-    with pytest.raises(CheckpointError, match=r'last\.pt: saved with --batch-size 32, this run '
+    fit(options('--epochs', '1', '--checkpoint-dir', str(tmp_path), '--test-subjects', 'S8'))
+    with pytest.raises(CheckpointError, match=r'last\.pt: saved with batch_size 32, this run '
                                               r'has 16'):
-        train(options('--epochs', '2', '--batch-size', '16', '--checkpoint-dir', str(tmp_path),
+        fit(options('--epochs', '2', '--batch-size', '16', '--checkpoint-dir', str(tmp_path),
                       '--resume'))
     with pytest.raises(CheckpointError, match='no checkpoint to resume from'):
-        train(options('--epochs', '2', '--resume', str(tmp_path / 'nothing.pt')))
+        fit(options('--epochs', '2', '--resume', str(tmp_path / 'nothing.pt')))
 
 
 def test_shards_of_an_epoch_are_disjoint_and_equal_in_size():
@@ -409,13 +406,13 @@ def data_options(path_3d, path_2d='gt', *argv):
                    '--test-subjects', 'S8', *argv, tiny=False)
 
 
-SUBJECTS = {'--train-subjects': ['S1'], '--test-subjects': ['S8']}
+SUBJECTS = {'train_subjects': ['S1'], 'test_subjects': ['S8']}
 
 
 def test_a_2d_file_matching_the_3d_file_loads(files):
     path_3d, path_2d = files.write()
-    from_file = load_data(data_options(path_3d, path_2d), SUBJECTS)
-    projected = load_data(data_options(path_3d), SUBJECTS)
+    from_file = load(data_options(path_3d, path_2d), SUBJECTS)
+    projected = load(data_options(path_3d), SUBJECTS)
     for subject in ('S1', 'S8'):
         for a, b in zip(from_file.inputs[subject]['Walking 2'],
                         projected.inputs[subject]['Walking 2']):
@@ -426,13 +423,13 @@ def test_a_2d_file_matching_the_3d_file_loads(files):
 def test_longer_2d_is_trimmed_shorter_2d_is_an_error(files):
     longer = {s: {a: [np.concatenate([k, k[-5:]]) for k in cams] for a, cams in acts.items()}
               for s, acts in files.keypoints.items()}
-    data = load_data(data_options(*files.write(positions_2d=longer)), SUBJECTS)
+    data = load(data_options(*files.write(positions_2d=longer)), SUBJECTS)
     assert len(data.inputs['S8']['Walking 1'][2]) == len(data.targets['S8']['Walking 1'][2]) == 60
     shorter = {s: {a: list(cams) for a, cams in acts.items()} for s, acts in longer.items()}
     shorter['S8']['Walking 2'][3] = shorter['S8']['Walking 2'][3][:50]
     path_3d, path_2d = files.write(positions_2d=shorter)
     with pytest.raises(DataError) as error:
-        load_data(data_options(path_3d, path_2d), SUBJECTS)
+        load(data_options(path_3d, path_2d), SUBJECTS)
     message = str(error.value)
     for part in (str(path_2d), str(path_3d), "'S8'", "'Walking 2'", 'camera 3', 'at least 60',
                  'got 50'):
@@ -450,7 +447,7 @@ def test_subject_or_action_in_one_file_only(files, where):
         expected = ("'S8'", "'Walking 2'", 'in the 3D data but not in the 2D data')
     path_3d, path_2d = files.write(positions_2d=keypoints)
     with pytest.raises(DataError) as error:
-        load_data(data_options(path_3d, path_2d), SUBJECTS)
+        load(data_options(path_3d, path_2d), SUBJECTS)
     assert str(path_2d) in str(error.value)
     for part in expected:
         assert part in str(error.value)
@@ -459,7 +456,7 @@ def test_subject_or_action_in_one_file_only(files, where):
     del positions['S1']['Walking 1']
     path_3d, path_2d = files.write(positions_3d=positions)
     with pytest.raises(DataError, match="'S1'.*'Walking 1' is in the 2D data but not in the 3D"):
-        load_data(data_options(path_3d, path_2d), SUBJECTS)
+        load(data_options(path_3d, path_2d), SUBJECTS)
 
 
 def test_nan_and_joint_count_errors_name_file_subject_and_action(files):
@@ -468,7 +465,7 @@ def test_nan_and_joint_count_errors_name_file_subject_and_action(files):
     positions['S8']['Walking 1'][17, 3] = np.nan
     path_3d, _ = files.write(positions_3d=positions)
     with pytest.raises(DataError) as error:
-        load_data(data_options(path_3d), SUBJECTS)
+        load(data_options(path_3d), SUBJECTS)
     for part in (str(path_3d), "'S8'", "'Walking 1'", 'frame 17'):
         assert part in str(error.value)
 
@@ -477,25 +474,25 @@ def test_nan_and_joint_count_errors_name_file_subject_and_action(files):
                       for s, acts in files.keypoints.items()}, joints=16)
     with pytest.raises(DataError, match=rf"{path_2d}: subject 'S1', action 'Walking 1': 16 "
                                         r"joints, skeleton 'h36m' has 17"):
-        load_data(data_options(path_3d, path_2d), SUBJECTS)
+        load(data_options(path_3d, path_2d), SUBJECTS)
 
     path_3d, _ = files.write(positions_3d={s: {a: x[:, :15] for a, x in acts.items()}
                                            for s, acts in files.positions.items()})
     with pytest.raises(DataError, match=r"'S1'.*'Walking 1'.*expected 17 or 32 joints, got 15"):
-        load_data(data_options(path_3d), SUBJECTS)
+        load(data_options(path_3d), SUBJECTS)
 
 
 def test_unknown_subject_missing_file_and_unknown_action(files, capsys):
     path_3d, path_2d = files.write()
-    with pytest.raises(DataError, match=rf"{path_3d}: unknown subject 'S9' in --test-subjects; "
+    with pytest.raises(DataError, match=rf"{path_3d}: unknown subject 'S9' in test_subjects; "
                                         r'available: S1, S8'):
-        load_data(data_options(path_3d), {'--test-subjects': ['S9']})
+        load(data_options(path_3d), {'test_subjects': ['S9']})
     with pytest.raises(DataError, match=r'missing\.npz: file not found'):
-        load_data(data_options(files.tmp / 'missing.npz'), SUBJECTS)
+        load(data_options(files.tmp / 'missing.npz'), SUBJECTS)
     with pytest.raises(DataError, match=r'missing_2d\.npz: file not found'):
-        load_data(data_options(path_3d, files.tmp / 'missing_2d.npz'), SUBJECTS)
+        load(data_options(path_3d, files.tmp / 'missing_2d.npz'), SUBJECTS)
     with pytest.raises(DataError, match=rf"{path_3d}: action 'Jumping' matches no sequence"):
-        load_data(data_options(path_3d, 'gt', '--actions', 'Jumping'), SUBJECTS)
+        load(data_options(path_3d, 'gt', '--actions', 'Jumping'), SUBJECTS)
     # The command line reports one clear error line, no traceback.
     assert benchmark(['--data-3d', str(path_3d), '--train-subjects', 'S1', '--test-subjects', 'S9',
                  '--epochs', '1']) == 2
@@ -532,13 +529,13 @@ def test_real_motion_validation_error_falls(tmp_path):
                    '--channels', '16', '--downsample', '10', '--epochs', '2', '--batch-size', '64',
                    '--lr', '2e-3', '--threads', '1', '--no-progress',
                    '--checkpoint-dir', str(tmp_path), tiny=False)
-    data = load_data(args, {'--train-subjects': ['S1'], '--test-subjects': ['S6']})
+    data = load(args, {'train_subjects': ['S1'], 'test_subjects': ['S6']})
     torch.manual_seed(args.seed)
     untrained = build_model(receptive_field=9, channels=16, dropout=args.dropout)
     val_inputs, val_targets = data.subset(['S6'])
     before = evaluate(untrained, val_inputs, val_targets, downsample=10, flip=False,
                       metrics=('mpjpe',))['average']['mpjpe']
-    result = train(args, data=data)
+    result = fit(args, data=data)
     errors = [h['val_mpjpe'] for h in result.history]
     assert errors[0] < before and errors[1] < errors[0], (before, errors)
     assert errors[1] < 0.6 * before
@@ -551,13 +548,13 @@ def test_training_copies_of_held_out_motions_are_dropped(files, capsys):
     args = data_options(path_3d, 'gt', '--receptive-field', '9', '--channels', '8', '--epochs',
                         '1', '--batch-size', '32', '--downsample', '1', '--threads', '1',
                         '--no-progress', '--checkpoint-dir', str(files.tmp / 'run'))
-    data = load_data(args, SUBJECTS)
+    data = load(args, SUBJECTS)
     assert data.identical == [(('S1', 'Walking 2'), ('S8', 'Walking 2'))]
     assert data.leaks(['S1'], ['S8']) == [(('S1', 'Walking 2'), ('S8', 'Walking 2'))]
     assert data.leaks(['S8'], ['S1']) == [(('S8', 'Walking 2'), ('S1', 'Walking 2'))]
     inputs, _ = data.subset(['S1'], exclude=[('S1', 'Walking 2')])
     assert list(inputs['S1']) == ['Walking 1']
-    train(args, data=data)
+    fit(args, data=data)
     out = capsys.readouterr().out
     assert "excluded S1 'Walking 2' from training: the same motion as held-out S8 'Walking 2'" in out
     # 1 sequence x 4 cameras x 60 frames
@@ -589,13 +586,13 @@ def test_humaneva_trains_on_split_subjects_with_its_cameras(tmp_path, capsys):
             '--checkpoint-dir', str(tmp_path / 'ckpt')]
     resolved = options(*args, tiny=False)
     assert (resolved.skeleton, resolved.train_subjects) == ('humaneva', ['Train/S1'])
-    data = load_data(resolved, {'--train-subjects': ['Train/S1'],
-                                '--test-subjects': ['Validate/S1']})
+    data = load(resolved, {'train_subjects': ['Train/S1'],
+                                'test_subjects': ['Validate/S1']})
     assert len(data.inputs['Train/S1']['Walk 1 chunk0']) == 3  # cameras C1-C3
     assert data.inputs['Train/S1']['Walk 1 chunk0'][0].shape == (240, 15, 2)
     assert benchmark(args) == 0
     out = capsys.readouterr().out
     assert '| P1: MPJPE (mm) |' in out and 'SYNTHETIC DEMO' not in out
     no_3d = options('--dataset', 'humaneva', tiny=False)
-    with pytest.raises(DataError, match='--dataset humaneva needs --data-3d'):
-        load_data(no_3d, {'--train-subjects': ['Train/S1']})
+    with pytest.raises(DataError, match='dataset humaneva needs data_3d'):
+        load(no_3d, {'train_subjects': ['Train/S1']})

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from gast_pyg.cli.evaluate import evaluate_checkpoint
-from gast_pyg.cli.options import HelpFormatter
+from gast_pyg.cli.options import HelpFormatter, checkpoint_file
 from gast_pyg.cli.train import DESCRIPTION, add_train_options, train_and_report
 
 
@@ -16,16 +15,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help='the accuracy benchmark (benchmarks/h36m.py): train and evaluate, or --evaluate',
         description=DESCRIPTION + ' With --evaluate PATH it only evaluates that checkpoint.')
     add_train_options(parser)
-    parser.add_argument('--evaluate', metavar='PATH', type=Path, default=None,
-                        help="only evaluate this checkpoint (ours or the authors') with the data "
-                             'options above; model options are read from the checkpoint')
+    parser.add_argument('--evaluate', metavar='FILE|NAME', default=None,
+                        help="only evaluate this checkpoint (ours, the authors' or a shipped "
+                             "model's name) as gast-pyg evaluate does, with the data options "
+                             'above; model options are read from the checkpoint')
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.evaluate is not None:
-        args.checkpoint = str(args.evaluate)
-        evaluate_checkpoint(args, args.evaluate)
+        args.checkpoint = args.evaluate
+        evaluate_checkpoint(args, checkpoint_file(args))
     else:
         train_and_report(args)
     return 0

@@ -20,7 +20,8 @@ from gast_pyg.cli.report import evaluate_and_report
 from gast_pyg.data import shared_subjects
 from gast_pyg.data.pipeline import load_data
 from gast_pyg.models import TrajectoryModel
-from gast_pyg.training import default_downsample, resolve_device, resolve_options, synthetic_banner
+from gast_pyg.cli.run_config import run_config
+from gast_pyg.training import resolve_device, synthetic_banner
 
 
 def add_evaluate_options(parser: argparse.ArgumentParser) -> None:
@@ -43,15 +44,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def evaluate_checkpoint(args: Any, path: Path) -> dict[str, Any]:
+def evaluate_checkpoint(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     """Evaluate the checkpoint ``path`` with the data options of ``args``; returns the report.
 
     Without an explicit ``--downsample``, our checkpoints are evaluated at the frame rate they
-    were trained at. A trajectory checkpoint is also evaluated in camera space, against the
-    baseline at the mean training root depth it records."""
-    skeleton = args.skeleton  # the checkpoint's, not the dataset's default
-    args = resolve_options(args)
-    model, info = load_any_checkpoint(path, skeleton=skeleton, causal=args.causal)
+    were trained at (the authors' at the rule of their receptive field). A trajectory checkpoint
+    is also evaluated in camera space, against the baseline at the mean training root depth it
+    records."""
+    config, _ = run_config(args, training=False)
+    model, info = load_any_checkpoint(path, skeleton=args.skeleton, causal=args.causal)
     model.to(resolve_device(args.device))
     training = info.get('training') or {}
     mean_root_depth = training.get('trajectory_mean_depth_m')
@@ -62,17 +63,25 @@ def evaluate_checkpoint(args: Any, path: Path) -> dict[str, Any]:
                               f"'trajectory_mean_depth_m': expected metres > 0, got "
                               f"{mean_root_depth!r}); checkpoints of gast-pyg train --trajectory "
                               f"have it")
-    if args.downsample is None:
-        trained = training.get('downsample')
-        args.downsample = int(trained) if trained else default_downsample(
-            args.dataset, model.receptive_field)
-    data = load_data(args, {'--test-subjects': args.test_subjects}, skeleton=model.skeleton)
+    trained = training.get('downsample')
+    if config.data.downsample is not None:
+        downsample = config.data.downsample
+    elif type(trained) is int and trained > 0:
+        downsample = trained
+        print(f'evaluating every {downsample}th frame, as {path} was trained (--downsample '
+              'overrides)', flush=True)
+    else:
+        downsample = config.replace(receptive_field=model.receptive_field).downsample
+    subjects = config.data.test_subjects
+    data = load_data(config.data, {'test_subjects': subjects}, skeleton=model.skeleton)
     synthetic_banner(data, print)
     trained_on = training.get('train_subjects') or ()
-    for subject in shared_subjects(args.test_subjects, trained_on):
+    for subject in shared_subjects(subjects, trained_on):
         print(f'warning: {path} was trained on test subject {subject}: its errors are errors on '
               'training data', flush=True)
-    return evaluate_and_report(model, data, args, f'{path}, {info["kind"]} checkpoint',
+    return evaluate_and_report(model, data, subjects, config.evaluation, downsample,
+                               f'{path}, {info["kind"]} checkpoint',
+                               output_json=args.output_json, progress=args.progress,
                                extra={'checkpoint_kind': info['kind'],
                                       'checkpoint_epoch': info.get('epoch')},
                                mean_root_depth=mean_root_depth)

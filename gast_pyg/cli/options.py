@@ -21,8 +21,9 @@ from gast_pyg.cli.types import (
     positive_int,
     probability,
 )
+from gast_pyg.configs import DATASET_PRESETS
 from gast_pyg.configs import available as available_configs
-from gast_pyg.configs import config_path, load_run_config
+from gast_pyg.configs import config_path, read_config_file
 from gast_pyg.data.noise import NOISE_OUTLIER_RATE, NOISE_OUTLIER_SCALE
 from gast_pyg.data.pipeline import AUGMENTATIONS_2D
 from gast_pyg.keypoints.formats import FORMATS
@@ -31,7 +32,6 @@ from gast_pyg.lifting import PRECISIONS
 from gast_pyg.models.builder import ARCHITECTURES, FILTER_WIDTHS
 from gast_pyg.models.trajectory import TRAJECTORY_DESIGNS
 from gast_pyg.pretrained import PretrainedError, resolve_checkpoint
-from gast_pyg.training import COMPONENTS, PRESETS
 
 __all__ = ['HelpFormatter', 'positive_int', 'non_negative_float', 'subjects', 'actions',
            'person_choice', 'add_checkpoint_options', 'checkpoint_file', 'add_keypoint_options',
@@ -52,6 +52,16 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if action.default is None:
             return f'{text} (default: unset)'
         return f'{text} (default: %(default)s)'
+
+
+#: GAST-Net's components (``ModelConfig`` fields, all on unless a run switches one off for the
+#: ablation) and what each one keeps.
+COMPONENTS = {
+    'local_connection': 'the local graph over the connection (first/second order) edges',
+    'local_symmetry': 'the local graph over the symmetry edges',
+    'global_attention': 'the global attention B_k',
+    'adaptive_matrix': 'the learned adaptive matrix C_k',
+}
 
 
 # Value types ----------------------------------------------------------------------------------
@@ -191,7 +201,7 @@ def add_data_options(parser: argparse.ArgumentParser, training: bool) -> None:
     """Where the poses come from and which subjects and actions are used; ``training`` adds the
     training and validation subjects."""
     group = parser.add_argument_group('data')
-    group.add_argument('--dataset', choices=sorted(PRESETS), default=None,
+    group.add_argument('--dataset', choices=sorted(DATASET_PRESETS), default=None,
                        help='preset of the unset options (unset: h36m with --data-3d, else the '
                             'synthetic demo)')
     group.add_argument('--data-3d', metavar='FILE', default=None,
@@ -329,14 +339,21 @@ def parse_arguments(parser: argparse.ArgumentParser, argv: Optional[Sequence[str
     """Parse ``argv``; when it names a ``--config``, parse again with the configuration's values
     as the defaults of the command's parser (``parser.commands[NAME]`` for a parser with
     sub-commands), so explicit options override them. The namespace records the configuration's
-    file as ``config``."""
+    file as ``config`` and, as ``explicit``, the options the user chose: those given on the
+    command line and those of a configuration file of their own (a shipped configuration is a
+    preset, not a choice)."""
     args = parser.parse_args(argv)
-    if getattr(args, 'config', None) is None:
-        return args
     command = getattr(args, 'command', None)
     target = parser.commands[command] if command else parser
-    known = set(vars(args)) - {'config', 'run', 'command'}
-    target.set_defaults(**load_run_config(args.config, known))
+    args.explicit = {key for key, value in vars(args).items()
+                     if key not in ('run', 'command') and value != target.get_default(key)}
+    if getattr(args, 'config', None) is None:
+        return args
+    explicit = args.explicit
+    path = config_path(args.config)
+    values = read_config_file(path)
+    target.set_defaults(**values)
     args = parser.parse_args(argv)
-    args.config = str(config_path(args.config))
+    args.explicit = explicit | (set() if args.config in available_configs() else set(values))
+    args.config = str(path)
     return args

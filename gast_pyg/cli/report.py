@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from gast_pyg.camera_space import evaluate_trajectory
+from gast_pyg.checkpoints import CheckpointError
+from gast_pyg.configs import EvaluationConfig
 from gast_pyg.data.pipeline import PoseData
 from gast_pyg.evaluation import evaluate, format_per_joint_table, format_table
 from gast_pyg.files import write_bytes
 from gast_pyg.models import TrajectoryModel
 from gast_pyg.models.base import LiftingModel
+
+PathLike = Union[str, os.PathLike]
 
 #: Row labels of the trajectory table, the metrics of
 #: :data:`~gast_pyg.camera_space.TRAJECTORY_METRICS`.
@@ -26,12 +31,14 @@ TRAJECTORY_ROWS = {
 }
 
 
-def evaluate_and_report(model: LiftingModel, data: PoseData, args: Any, source: str,
+def evaluate_and_report(model: LiftingModel, data: PoseData, subjects: Sequence[str],
+                        evaluation: EvaluationConfig, downsample: int, source: str, *,
+                        output_json: Optional[PathLike] = None, progress: bool = True,
                         history: Optional[list] = None,
                         extra: Optional[Mapping[str, Any]] = None,
                         mean_root_depth: Optional[float] = None) -> dict[str, Any]:
-    """Evaluate ``model`` on ``args.test_subjects`` of ``data``, print the table and write
-    ``args.output_json``; returns the report (the JSON's content).
+    """Evaluate ``model`` on ``subjects`` of ``data`` every ``downsample`` frames, print the
+    table and write ``output_json``; returns the report (the JSON's content).
 
     A :class:`~gast_pyg.models.TrajectoryModel` is also evaluated in camera space against the
     baseline at ``mean_root_depth`` (metres, the training mean,
@@ -40,29 +47,30 @@ def evaluate_and_report(model: LiftingModel, data: PoseData, args: Any, source: 
     action) and ``trajectory_mean_depth_m``.
 
     Raises:
-        ValueError: For a trajectory model without ``mean_root_depth``.
+        CheckpointError: For a trajectory model without ``mean_root_depth``.
     """
     trajectory = isinstance(model, TrajectoryModel)
     if trajectory and mean_root_depth is None:
-        raise ValueError(f'{source}: a trajectory model is evaluated against the mean training '
-                         'root depth, which is not known')
-    inputs, targets = data.subset(args.test_subjects)
+        raise CheckpointError(f'{source}: a trajectory model is evaluated against the mean '
+                              'training root depth, which is not known')
+    subjects = list(subjects)
+    flip, precision = evaluation.test_flip, evaluation.precision
+    inputs, targets = data.subset(subjects)
     started = time.perf_counter()
-    results = evaluate(model, inputs, targets, downsample=args.downsample, flip=args.test_flip,
-                       skeleton=model.skeleton, progress=args.progress,
-                       per_joint=args.per_joint, precision=args.precision)
+    results = evaluate(model, inputs, targets, downsample=downsample, flip=flip,
+                       skeleton=model.skeleton, progress=progress,
+                       per_joint=evaluation.per_joint, precision=precision)
     if trajectory:
         camera_space = evaluate_trajectory(
-            model, inputs, targets, data.subset_roots(args.test_subjects), data.cameras,
-            mean_root_depth, downsample=args.downsample, flip=args.test_flip,
-            precision=args.precision)
+            model, inputs, targets, data.subset_roots(subjects), data.cameras,
+            mean_root_depth, downsample=downsample, flip=flip, precision=precision)
     seconds = time.perf_counter() - started
     title = (f'{"SYNTHETIC DEMO - " if data.synthetic else ""}{model.arch} rf '
-             f'{model.receptive_field} ({source}) on {", ".join(args.test_subjects)}: '
+             f'{model.receptive_field} ({source}) on {", ".join(subjects)}: '
              f'{data.description}; {results["frames"]:,} frames at downsample '
-             f'{args.downsample}, test-time flip {"on" if args.test_flip else "off"}')
+             f'{downsample}, test-time flip {"on" if flip else "off"}')
     table = format_table(results, title)
-    if args.per_joint:
+    if evaluation.per_joint:
         table += '\n\n' + format_per_joint_table(results, 'P1 per joint (mm)')
     if trajectory:
         table += '\n\n' + format_table(
@@ -73,13 +81,13 @@ def evaluate_and_report(model: LiftingModel, data: PoseData, args: Any, source: 
     config = dict(model.config, skeleton=model.skeleton.name)
     report = dict(
         title=title, table=table, synthetic=data.synthetic, data=data.description,
-        test_subjects=list(args.test_subjects), model=config, checkpoint=source,
+        test_subjects=subjects, model=config, checkpoint=source,
         **results, evaluation_seconds=seconds, history=history or [], **(extra or {}))
     if trajectory:
         report.update(trajectory=camera_space['average'],
                       trajectory_actions=camera_space['actions'],
                       trajectory_mean_depth_m=camera_space['mean_depth_m'])
-    if args.output_json:
-        path = write_bytes(Path(args.output_json), (json.dumps(report, indent=2) + '\n').encode())
+    if output_json:
+        path = write_bytes(Path(output_json), (json.dumps(report, indent=2) + '\n').encode())
         print(f'wrote {path}', flush=True)
     return report

@@ -2,8 +2,10 @@
 test subjects and print the per-action table.
 
 Every run writes into one folder (``--checkpoint-dir``, by default ``runs/NAME/`` with ``NAME``
-the configuration's or the dataset's name): ``best.pt``, ``last.pt`` and ``config.yaml``, the
-resolved options, so ``gast-pyg train --config runs/NAME/config.yaml`` reproduces the run.
+the configuration's or the dataset's name, ``runs/NAME-2/`` and so on when that one holds a
+run): ``best.pt``, ``last.pt`` and ``config.yaml``, the run's
+:class:`~gast_pyg.configs.RunConfig`, so ``gast-pyg train --config runs/NAME/config.yaml``
+repeats the run (in a new folder).
 """
 from __future__ import annotations
 
@@ -22,17 +24,14 @@ from gast_pyg.cli.options import (
 )
 from gast_pyg.cli.types import non_negative_int, positive_float
 from gast_pyg.cli.report import evaluate_and_report
-from gast_pyg.configs import dump_run_config
+from gast_pyg.cli.run_config import run_config
+from gast_pyg.configs import ConfigError, RunConfig
 from gast_pyg.files import check_output_targets, write_bytes
-from gast_pyg.training import TrainResult, resolve_options, train
+from gast_pyg.training import TrainResult, train
 
 DESCRIPTION = ("Train GAST-Net (or the TCN baseline) with the paper's protocol and report MPJPE "
                '/ P-MPJPE / N-MPJPE / MPJVE per action. Without --data-3d it runs a small '
                'synthetic demo end to end.')
-
-#: Namespace entries that are not options of the run.
-_NOT_OPTIONS = ('run', 'command', 'config', 'evaluate', 'subject_warnings')
-
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
     """Every option of a training run (also those of ``benchmarks/h36m.py``)."""
@@ -76,32 +75,49 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def run_config(args: argparse.Namespace) -> dict[str, Any]:
-    """The resolved options of a run as written to its ``config.yaml``."""
-    return {key: value for key, value in sorted(vars(args).items())
-            if key not in _NOT_OPTIONS and key != 'resume'}
+def run_folder(config: RunConfig, args: argparse.Namespace) -> Path:
+    """Where this run writes: ``--checkpoint-dir`` (refused when it holds a run's checkpoints
+    and the run is not resumed), else ``runs/NAME``, or ``runs/NAME-2``, ``-3``, ... when that
+    folder already holds a run: a new run never overwrites an earlier one."""
+    folder = config.run_folder()
+    if args.resume or not (folder / 'last.pt').exists():
+        return folder
+    if config.checkpoint_dir is not None:
+        raise ConfigError(f'--checkpoint-dir {folder}: holds the checkpoints of an earlier run; '
+                          '--resume continues it, another folder starts a new one')
+    number = 2
+    while (folder.with_name(f'{folder.name}-{number}') / 'last.pt').exists():
+        number += 1
+    return folder.with_name(f'{folder.name}-{number}')
 
 
 def train_and_report(args: argparse.Namespace) -> tuple[TrainResult, Optional[dict[str, Any]]]:
-    """Resolve, train, write ``config.yaml``, evaluate (rank 0) and print the table; returns
-    the training result and the evaluation report (``None`` on other ranks or without test
-    subjects)."""
-    args = resolve_options(args)
-    folder = Path(args.checkpoint_dir)
+    """Build the run's configuration, train, write ``config.yaml``, evaluate (rank 0) and print
+    the table; returns the training result and the evaluation report (``None`` on other ranks
+    or without test subjects)."""
+    config, warnings = run_config(args)
+    folder = run_folder(config, args)
+    config = config.replace(checkpoint_dir=str(folder))
     outputs = [folder / 'best.pt', folder / 'last.pt', folder / 'config.yaml']
     if args.output_json:
         outputs.append(Path(args.output_json))
-    check_output_targets(outputs, inputs=[p for p in (args.data_3d, args.data_2d)
+    check_output_targets(outputs, inputs=[p for p in (config.data.data_3d, config.data.data_2d)
                                           if p not in (None, 'gt')])
-    result = train(args)
+    for warning in warnings:
+        print(warning, flush=True)
+    result = train(config, device=args.device, threads=args.threads, resume=args.resume,
+                   progress=args.progress)
     report = None
     if result.rank == 0:
-        write_bytes(folder / 'config.yaml', dump_run_config(run_config(args)).encode())
+        # Without its folder, so that repeating it starts a new run beside this one.
+        write_bytes(folder / 'config.yaml', config.replace(checkpoint_dir=None).dump().encode())
         print(f'run folder: {folder} (best.pt, last.pt, config.yaml)', flush=True)
-        if args.test_subjects:
-            report = evaluate_and_report(result.model, result.data, args,
-                                         f'final weights ({folder / "last.pt"})', result.history,
-                                         mean_root_depth=result.mean_root_depth)
+        if config.data.test_subjects:
+            report = evaluate_and_report(
+                result.model, result.data, config.data.test_subjects, config.evaluation,
+                config.downsample, f'final weights ({folder / "last.pt"})',
+                output_json=args.output_json, progress=args.progress, history=result.history,
+                mean_root_depth=result.mean_root_depth)
     return result, report
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from gast_pyg.configs import DataConfig
 from gast_pyg.data.cameras import (
     Camera,
     image_coordinates,
@@ -36,8 +37,8 @@ from gast_pyg.skeleton import Skeleton
 
 __all__ = ['AUGMENTATIONS_2D', 'PoseData', 'load_data', 'identical_motions', 'flatten']
 
-#: Choices of ``--augment-2d``: the 2D the training windows are cut from. ``'none'``: the 2D of
-#: ``--data-2d`` / ``--noise-2d``; ``'detector'``: detector-like 2D made from the ground-truth
+#: Choices of ``DataConfig.augment_2d``: the 2D the training windows are cut from. ``'none'``:
+#: the 2D of ``data_2d`` / ``noise_2d``; ``'detector'``: detector-like 2D made from the ground-truth
 #: projections (:func:`~gast_pyg.data.detector_noise.add_detector_noise_2d`).
 AUGMENTATIONS_2D = ('none', 'detector')
 
@@ -61,7 +62,7 @@ class PoseData:
     #: Pairs ``((subject, action), (subject, action))`` of different subjects holding the same
     #: motion (equal root-relative world poses), e.g. byte-identical release files.
     identical: list[tuple[tuple[str, str], tuple[str, str]]] = field(default_factory=list)
-    #: The training subjects' detector-like 2D of ``--augment-2d detector`` (structure of
+    #: The training subjects' detector-like 2D of ``augment_2d='detector'`` (structure of
     #: ``inputs``), which training windows are cut from instead of ``inputs``; empty without it.
     augmented_inputs: Nested = field(default_factory=dict)
 
@@ -135,61 +136,61 @@ def _filter_actions(data: Mapping[str, Mapping[str, Any]], actions: Sequence[str
 
 
 def load_data(
-    options: Any,
+    config: DataConfig,
     subjects: Mapping[str, Sequence[str]],
+    *,
+    trajectory: bool = False,
     skeleton: Skeleton | None = None,
 ) -> PoseData:
-    """Load, select and prepare the sequences of ``subjects`` (``{option name: subject list}``,
-    e.g. ``{'--train-subjects': [...], '--test-subjects': [...]}``) according to resolved
-    options (any object with the attributes of ``gast-pyg train``'s options, e.g. from
-    :func:`gast_pyg.training.resolve_options`): 3D from ``--data-3d`` (or the synthetic demo),
-    2D from ``--data-2d`` or projected (``gt``), ``--noise-2d`` applied in pixels, then
-    screen-normalised; targets root-relative in each camera, roots in camera space. With
-    ``--augment-2d detector`` (``options.augment_2d``; absent means ``'none'``) the subjects of
-    ``'--train-subjects'`` also get detector-like 2D made from their clean projections, seeded by
-    ``--seed`` (:attr:`PoseData.augmented_inputs`, which replaces ``--noise-2d`` for training;
-    without the zoom and crop for a trajectory model, ``options.trajectory``, whose root targets
-    hold for the real cameras only); the inputs that are evaluated stay as ``--data-2d`` /
-    ``--noise-2d`` make them.
+    """Load, select and prepare the sequences of ``subjects`` (``{field name: subject list}``,
+    e.g. ``{'train_subjects': [...], 'test_subjects': [...]}``; the names appear in errors) as
+    ``config`` says: 3D from ``data_3d`` (or the synthetic demo), 2D from ``data_2d`` or projected
+    (``'gt'``), ``noise_2d`` applied in pixels, then screen-normalised; targets root-relative in
+    each camera, roots in camera space. With ``augment_2d='detector'`` the ``'train_subjects'``
+    also get detector-like 2D made from their clean projections, seeded by ``seed``
+    (:attr:`PoseData.augmented_inputs`, which replaces ``noise_2d`` for training; for the share
+    ``augment_2d_fraction`` of the sequences; without the zoom and crop when ``trajectory``, since
+    root targets hold for the real cameras only); the inputs that are evaluated stay as
+    ``data_2d`` / ``noise_2d`` make them. ``skeleton`` overrides ``config.skeleton``.
 
     Raises:
         DataError: One clear error naming the file, option, subject, action or camera at fault:
             missing or unreadable file, unknown subject, a subject or action in one file and not
             the other, 2D shorter than 3D (longer 2D is trimmed), NaN, wrong joint count, a
-            subject without cameras, ``--augment-2d detector`` with a 2D file or a skeleton
+            subject without cameras, ``augment_2d='detector'`` with a 2D file or a skeleton
             other than Human3.6M-17.
     """
-    skeleton = Skeleton.load(skeleton if skeleton is not None else options.skeleton)
-    augment = getattr(options, 'augment_2d', 'none')
+    skeleton = Skeleton.load(skeleton if skeleton is not None else config.skeleton)
+    augment = config.augment_2d
     if augment not in AUGMENTATIONS_2D:
-        raise DataError(f'--augment-2d {augment}: expected one of {", ".join(AUGMENTATIONS_2D)}')
+        raise DataError(f'augment_2d {augment!r}: expected one of {", ".join(AUGMENTATIONS_2D)}')
     if augment == 'detector':
-        if options.data_2d != 'gt':
-            raise DataError(f'--augment-2d detector makes detector-like 2D from the ground-truth '
-                            f'projections; it needs --data-2d gt, not --data-2d {options.data_2d}')
+        if config.data_2d != 'gt':
+            raise DataError(f'augment_2d detector makes detector-like 2D from the ground-truth '
+                            f'projections; it needs data_2d gt, not data_2d {config.data_2d}')
         try:
             detector_sigmas(skeleton)
         except ValueError as error:
-            raise DataError(f'--augment-2d detector: {error}') from error
-    if options.dataset == 'humaneva':
-        if options.data_3d is None:
-            raise DataError('--dataset humaneva needs --data-3d (a VideoPose3D-format HumanEva-I '
+            raise DataError(f'augment_2d detector: {error}') from error
+    if config.dataset == 'humaneva':
+        if config.data_3d is None:
+            raise DataError('dataset humaneva needs data_3d (a VideoPose3D-format HumanEva-I '
                             'file, subjects such as Train/S1); the synthetic demo is Human3.6M '
                             'only')
         cameras, camera_set = load_humaneva_cameras(), 'HumanEva-I'
     else:
         cameras, camera_set = load_h36m_cameras(), 'Human3.6M'
     wanted = list(dict.fromkeys(s for names in subjects.values() for s in names))
-    synthetic = options.data_3d is None
+    synthetic = config.data_3d is None
     if synthetic:
-        if options.data_2d != 'gt':
-            raise DataError(f'--data-2d {options.data_2d}: a 2D file needs its --data-3d file (the '
+        if config.data_2d != 'gt':
+            raise DataError(f'data_2d {config.data_2d}: a 2D file needs its data_3d file (the '
                             'synthetic demo only has ground-truth 2D)')
         source = 'synthetic demo'
         available = sorted(cameras)
     else:
-        source = str(options.data_3d)
-        positions_3d = load_positions_3d(options.data_3d, skeleton)
+        source = str(config.data_3d)
+        positions_3d = load_positions_3d(config.data_3d, skeleton)
         available = sorted(positions_3d)
     for option, names in subjects.items():
         for subject in names:
@@ -199,11 +200,11 @@ def load_data(
     if synthetic:
         # Always all subjects in one fixed order: synthetic_motion draws them from one stream,
         # so a subject's motion must not depend on which others are requested.
-        positions_3d = synthetic_motion(options.synthetic_sequences, options.synthetic_frames,
-                                        seed=options.seed, skeleton=skeleton,
+        positions_3d = synthetic_motion(config.synthetic_sequences, config.synthetic_frames,
+                                        seed=config.seed, skeleton=skeleton,
                                         subjects=sorted(cameras, key=lambda s: (len(s), s)))
     try:
-        positions_3d = select(positions_3d, wanted, options.actions)
+        positions_3d = select(positions_3d, wanted, config.actions)
     except DataError as error:
         raise DataError(f'{source}: {error}') from error
     for subject in wanted:
@@ -212,57 +213,57 @@ def load_data(
                             f'with cameras: {", ".join(sorted(cameras))}')
         if not positions_3d[subject]:
             raise DataError(f'{source}: subject {subject!r} has no sequences of the actions '
-                            f'{options.actions}')
+                            f'{config.actions}')
     targets = camera_targets(positions_3d, cameras)
     roots = camera_roots(positions_3d, cameras)
     augmented: Nested = {}
 
-    if options.data_2d == 'gt':
+    if config.data_2d == 'gt':
         projected = ground_truth_2d(positions_3d, cameras)
         inputs = projected
         description = f'{source}, ground-truth 2D'
-        if options.noise_2d > 0:
+        if config.noise_2d > 0:
             inputs = normalize_keypoints(
-                add_noise_2d(_to_pixels(inputs, cameras), options.noise_2d, options.seed), cameras)
+                add_noise_2d(_to_pixels(inputs, cameras), config.noise_2d, config.seed), cameras)
         if augment == 'detector':
-            training = {s: projected[s] for s in subjects.get('--train-subjects', ())}
+            training = {s: projected[s] for s in subjects.get('train_subjects', ())}
             # A zoom or crop would move the person in the image but not in camera space: the
             # root targets of a trajectory model need the real camera.
             params = (DetectorNoise(zoom_range=(1.0, 1.0), crop=False)
-                      if getattr(options, 'trajectory', None) else None)
+                      if trajectory else None)
             augmented = normalize_keypoints(add_detector_noise_2d(
-                _to_pixels(training, cameras), cameras, options.seed, params, skeleton), cameras)
-            augmented = _mix(augmented, inputs, getattr(options, 'augment_2d_fraction', 1.0),
-                             options.seed)
+                _to_pixels(training, cameras), cameras, config.seed, params, skeleton), cameras)
+            augmented = _mix(augmented, inputs, config.augment_2d_fraction,
+                             config.seed)
     else:
-        positions_2d, _ = load_positions_2d(options.data_2d)
+        positions_2d, _ = load_positions_2d(config.data_2d)
         for subject, actions in positions_2d.items():
             for action, sequences in actions.items():
                 if sequences[0].shape[1] != skeleton.num_joints:
                     raise DataError(
-                        f'{options.data_2d}: subject {subject!r}, action {action!r}: '
+                        f'{config.data_2d}: subject {subject!r}, action {action!r}: '
                         f'{sequences[0].shape[1]} joints, skeleton {skeleton.name!r} has '
                         f'{skeleton.num_joints}')
         for subject in wanted:
             if subject not in positions_2d:
-                raise DataError(f'{options.data_2d}: subject {subject!r} is in {source} but not in '
+                raise DataError(f'{config.data_2d}: subject {subject!r} is in {source} but not in '
                                 f'this 2D file (it has {", ".join(sorted(positions_2d))})')
-        positions_2d = _filter_actions({s: positions_2d[s] for s in wanted}, options.actions)
+        positions_2d = _filter_actions({s: positions_2d[s] for s in wanted}, config.actions)
         positions_2d = {s: {a: [seq[..., :2] for seq in cams] for a, cams in acts.items()}
                         for s, acts in positions_2d.items()}
         try:
             positions_2d = align_2d_3d(positions_2d, targets)
         except DataError as error:
-            raise DataError(f'{options.data_2d} (2D) vs {source} (3D): {error}') from error
-        if options.noise_2d > 0:
-            positions_2d = add_noise_2d(positions_2d, options.noise_2d, options.seed)
+            raise DataError(f'{config.data_2d} (2D) vs {source} (3D): {error}') from error
+        if config.noise_2d > 0:
+            positions_2d = add_noise_2d(positions_2d, config.noise_2d, config.seed)
         inputs = normalize_keypoints(positions_2d, cameras)
-        description = f'{source}, 2D from {options.data_2d}'
-    if options.noise_2d > 0:
-        description += f' + noise {options.noise_2d:g} px (seed {options.seed})'
+        description = f'{source}, 2D from {config.data_2d}'
+    if config.noise_2d > 0:
+        description += f' + noise {config.noise_2d:g} px (seed {config.seed})'
     if augmented:
-        description += (f'; training 2D detector-like (--augment-2d detector, seed '
-                        f'{options.seed})')
+        description += (f'; training 2D detector-like (augment_2d detector, seed '
+                        f'{config.seed})')
     identical = [] if synthetic else identical_motions(positions_3d)
     return PoseData(inputs, targets, roots, {s: list(cameras[s]) for s in wanted}, skeleton,
                     synthetic, description, identical, augmented)
