@@ -1,8 +1,9 @@
 """Pictures (optional extra ``viz``: matplotlib): the lifted skeleton as an animation, and the
 attention figures of the GAST-Net paper.
 
-* :func:`render_animation`: the 2D input (pixels) beside the 3D skeleton, one frame per video
-  frame, to GIF (Pillow) or MP4 (when matplotlib finds ffmpeg).
+* :func:`render_animation`: the 2D input of every track (pixels) beside its 3D skeleton, one
+  frame per video frame, to GIF (Pillow) or MP4 (H.264 through PyAV, extra ``video``:
+  :func:`~gast_pyg.video.encoding.write_mp4`; no ffmpeg program needed).
 * :func:`plot_local_attention` (paper Fig. 5): per graph attention block, the learned weights of
   the local branch's symmetric and connection graphs, ``J x J`` (row: the joint that aggregates,
   column: the joint it reads), each entry the softmax-normalised edge weight averaged over the
@@ -73,14 +74,14 @@ def require_matplotlib() -> None:
 
 def check_writer(suffix: str) -> None:
     """Raise :class:`ValueError` unless an animation can be written with ``suffix``
-    (``.gif``: matplotlib with Pillow; ``.mp4``: also ffmpeg)."""
+    (``.gif``: matplotlib with Pillow; ``.mp4``: matplotlib and PyAV)."""
     _, animation, _, _ = _matplotlib()
     suffix = suffix.lower()
     if suffix == '.gif' and not animation.writers.is_available('pillow'):
         raise ValueError("GIF output needs Pillow (pip install pillow)")
-    if suffix == '.mp4' and not animation.writers.is_available('ffmpeg'):
-        raise ValueError("MP4 output needs ffmpeg on the PATH (matplotlib found no ffmpeg "
-                         "writer); write a .gif instead")
+    if suffix == '.mp4':
+        from gast_pyg.video.decoding import import_extra
+        import_extra('av')
     if suffix not in ('.gif', '.mp4'):
         raise ValueError(f"unknown animation format {suffix!r}; use .gif or .mp4")
 
@@ -109,11 +110,13 @@ def _short(name: str) -> str:
 
 def _draw_floor_and_camera(ax, plot_3d: np.ndarray, root: int, centre: np.ndarray,
                            radius: float) -> None:
-    """A floor grid at the lowest joint of the clip with the root's path on it, and the
-    camera: a pyramid at the origin looking along the depth axis (plot axes: x, depth, up)."""
-    floor = float(plot_3d[..., 2].min())
-    ax.plot(plot_3d[:, root, 0], plot_3d[:, root, 1], np.full(len(plot_3d), floor),
-            color='tab:green', lw=1.2)
+    """A floor grid at the lowest joint of the clip with each track's root path on it, and the
+    camera: a pyramid at the origin looking along the depth axis (plot axes: x, depth, up;
+    ``plot_3d`` ``(tracks, frames, joints, 3)``)."""
+    floor = float(np.nanmin(plot_3d[..., 2]))
+    for track in plot_3d:
+        ax.plot(track[:, root, 0], track[:, root, 1], np.full(len(track), floor),
+                color='tab:green', lw=1.2)
     ticks = np.linspace(-radius, radius, 9)
     for offset in ticks:
         ax.plot(centre[0] + [-radius, radius], [centre[1] + offset] * 2, [floor] * 2,
@@ -129,6 +132,25 @@ def _draw_floor_and_camera(ax, plot_3d: np.ndarray, root: int, centre: np.ndarra
     ax.text(0, 0, size * 1.5, 'camera', fontsize=7)
 
 
+def _axes_3d(figure, position: int, panels: int, centre: np.ndarray, radius: float,
+             title: str):
+    from matplotlib.ticker import MaxNLocator
+    ax = figure.add_subplot(1, panels, position, projection='3d')
+    ax.set_xlim(centre[0] - radius, centre[0] + radius)
+    ax.set_ylim(centre[1] - radius, centre[1] + radius)
+    ax.set_zlim(centre[2] - radius, centre[2] + radius)
+    ax.set_box_aspect((1, 1, 1))
+    ax.view_init(elev=15.0, azim=-70.0)
+    ax.set_xlabel('x')
+    ax.set_ylabel('depth')
+    ax.set_zlabel('up')
+    ax.set_title(title, fontsize=10)
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+        axis.set_major_locator(MaxNLocator(5))
+    ax.tick_params(labelsize=7)
+    return ax
+
+
 def render_animation(
     path: PathLike,
     keypoints_2d: np.ndarray,
@@ -140,104 +162,120 @@ def render_animation(
     dpi: int = 80,
     progress: bool = False,
     camera_space: bool = False,
+    track_ids: Optional[Sequence[int]] = None,
 ) -> Path:
-    """Write an animation of the 2D input ``(T, J, 2)`` (pixels, y down) beside the 3D poses
-    ``(T, J, 3)`` (camera axes: x right, y down, z away from the camera; drawn with the
-    camera's up as up and its depth going into the picture) to ``path`` (``.gif`` or ``.mp4``).
-    With ``camera_space`` the poses are camera-space joints (a trajectory model's, metres): the
-    panel shows the motion through space, with the camera (a pyramid at the origin looking
-    along the depth axis) and the floor (a grid at the lowest joint of the clip, the root's path
-    on it) drawn.
+    """Write an animation of every track's 2D input ``(tracks, T, J, 2)`` (pixels, y down) in
+    one panel beside its 3D poses ``(tracks, T, J, 3)`` (camera axes: x right, y down, z away
+    from the camera; drawn with the camera's up as up and its depth going into the picture),
+    one panel per track, to ``path`` (``.gif`` or ``.mp4``). NaN where a track is absent; one
+    track may also be given as ``(T, J, 2)`` and ``(T, J, 3)``. ``track_ids`` label the tracks
+    (default 0, 1, ...). With ``camera_space`` the poses are camera-space joints (a trajectory
+    model's, metres): one panel shows every track's motion through space, with the camera (a
+    pyramid at the origin looking along the depth axis) and the floor (a grid at the lowest
+    joint of the clip, each root's path on it).
 
-    Left joints and bones are blue, right ones red, the others grey. The 3D axes span the largest
-    extent over the whole clip, so the scale is the same in every frame. With ``progress``, a
-    progress bar counts the frames drawn (on a terminal only).
+    Left joints and bones are blue, right ones red, the others grey; each track's id is written
+    above its 2D skeleton. The 3D axes span the largest extent over the whole clip, so the scale
+    is the same in every frame. With ``progress``, a progress bar counts the frames drawn (on a
+    terminal only).
     """
     path = Path(path)
     check_writer(path.suffix)
     _, animation, _, _ = _matplotlib()
     keypoints_2d = np.asarray(keypoints_2d, dtype=np.float64)
     poses_3d = np.asarray(poses_3d, dtype=np.float64)
-    frames = poses_3d.shape[0]
-    if keypoints_2d.shape[:2] != poses_3d.shape[:2] or poses_3d.shape[1] != skeleton.num_joints:
+    if poses_3d.ndim == 3:
+        keypoints_2d, poses_3d = keypoints_2d[None], poses_3d[None]
+    tracks, frames = poses_3d.shape[:2]
+    if keypoints_2d.shape[:3] != poses_3d.shape[:3] or poses_3d.shape[2] != skeleton.num_joints:
         raise ValueError(f"2D {keypoints_2d.shape} and 3D {poses_3d.shape} poses do not match "
                          f"each other and skeleton '{skeleton.name}'")
+    track_ids = list(range(tracks)) if track_ids is None else [int(i) for i in track_ids]
     frame_indices = np.arange(frames) if frame_indices is None else np.asarray(frame_indices)
     if image_size is None:
-        image_size = tuple(float(v) for v in np.nanmax(keypoints_2d, axis=(0, 1)))
+        image_size = tuple(float(v) for v in np.nanmax(keypoints_2d, axis=(0, 1, 2)))
     # Camera axes -> plot axes: x stays, depth z goes into the picture, up is -y.
     plot_3d = np.stack([poses_3d[..., 0], poses_3d[..., 2], -poses_3d[..., 1]], axis=-1)
     if camera_space:
         # The scene: the motion and the camera at the origin, in one cube.
-        low = np.minimum(plot_3d.min(axis=(0, 1)), 0.0)
-        high = np.maximum(plot_3d.max(axis=(0, 1)), 0.0)
+        low = np.minimum(np.nanmin(plot_3d, axis=(0, 1, 2)), 0.0)
+        high = np.maximum(np.nanmax(plot_3d, axis=(0, 1, 2)), 0.0)
         centre_3d = (low + high) / 2
         radius = max(float((high - low).max()) / 2, 1e-3) * 1.1
     else:
         centre_3d = np.zeros(3)
-        radius = max(float(np.abs(plot_3d).max()), 1e-3) * 1.05
+        radius = max(float(np.nanmax(np.abs(plot_3d))), 1e-3) * 1.05
 
-    # The 2D view: the region the person covers over the clip (with a margin), inside the image.
-    low = np.nanmin(keypoints_2d, axis=(0, 1))
-    high = np.nanmax(keypoints_2d, axis=(0, 1))
+    # The 2D view: the region the people cover over the clip (with a margin), inside the image.
+    low = np.nanmin(keypoints_2d, axis=(0, 1, 2))
+    high = np.nanmax(keypoints_2d, axis=(0, 1, 2))
     centre, half = (low + high) / 2, max(float((high - low).max()) / 2 * 1.15, 1.0)
     x_range = (max(0.0, centre[0] - half), min(float(image_size[0]), centre[0] + half))
     y_range = (max(0.0, centre[1] - half), min(float(image_size[1]), centre[1] + half))
 
-    figure = _figure(10, 5, dpi)
-    ax2d = figure.add_subplot(1, 2, 1)
-    ax3d = figure.add_subplot(1, 2, 2, projection='3d')
+    panels = 2 if camera_space else 1 + tracks
+    figure = _figure(5 * panels, 5, dpi)
+    ax2d = figure.add_subplot(1, panels, 1)
     ax2d.set_xlim(*x_range)
     ax2d.set_ylim(y_range[1], y_range[0])
     ax2d.set_aspect('equal')
-    ax2d.set_title('', fontsize=10)
-    ax3d.set_xlim(centre_3d[0] - radius, centre_3d[0] + radius)
-    ax3d.set_ylim(centre_3d[1] - radius, centre_3d[1] + radius)
-    ax3d.set_zlim(centre_3d[2] - radius, centre_3d[2] + radius)
-    ax3d.set_box_aspect((1, 1, 1))
-    ax3d.view_init(elev=15.0, azim=-70.0)
-    ax3d.set_xlabel('x')
-    ax3d.set_ylabel('depth')
-    ax3d.set_zlabel('up')
-    ax3d.set_title('3D, camera space (m)' if camera_space else '3D, root-relative', fontsize=10)
-    if camera_space:
-        _draw_floor_and_camera(ax3d, plot_3d, skeleton.root, centre_3d, radius)
-    from matplotlib.ticker import MaxNLocator
-    for axis in (ax3d.xaxis, ax3d.yaxis, ax3d.zaxis):
-        axis.set_major_locator(MaxNLocator(5))
-    ax3d.tick_params(labelsize=7)
     ax2d.tick_params(labelsize=7)
+    if camera_space:
+        scene = _axes_3d(figure, 2, panels, centre_3d, radius, '3D, camera space (m)')
+        _draw_floor_and_camera(scene, plot_3d, skeleton.root, centre_3d, radius)
+        axes_3d = [scene] * tracks
+    else:
+        axes_3d = [_axes_3d(figure, 2 + p, panels, centre_3d, radius,
+                            f'track {track_ids[p]}: 3D, root-relative') for p in range(tracks)]
     colours = _bone_colours(skeleton)
     bones = skeleton.bones
-    lines_2d = [ax2d.plot([], [], lw=2.5, color=colours[j])[0] for j, _ in bones]
-    lines_3d = [ax3d.plot([], [], [], lw=2.5, color=colours[j])[0] for j, _ in bones]
-    points_2d = ax2d.scatter(keypoints_2d[0, :, 0], keypoints_2d[0, :, 1], s=12, c=colours,
+    lines_2d = [[ax2d.plot([], [], lw=2.5, color=colours[j])[0] for j, _ in bones]
+                for _ in range(tracks)]
+    lines_3d = [[ax.plot([], [], [], lw=2.5, color=colours[j])[0] for j, _ in bones]
+                for ax in axes_3d]
+    points_2d = ax2d.scatter(*keypoints_2d[:, 0].reshape(-1, 2).T, s=12, c=colours * tracks,
                              zorder=3)
+    labels = [ax2d.text(0, 0, str(i), fontsize=9, color='k', ha='left', va='bottom')
+              for i in track_ids]
     title = ax2d.title
     heading = f'(pixels, image {image_size[0]:.0f}x{image_size[1]:.0f})'
-    figure.subplots_adjust(left=0.07, right=0.97, bottom=0.08, top=0.9, wspace=0.12)
+    figure.subplots_adjust(left=0.07 / panels * 2, right=1 - 0.03 / panels * 2, bottom=0.08,
+                           top=0.9, wspace=0.12)
 
     def draw(t: int):
-        for line, (j, p) in zip(lines_2d, bones):
-            line.set_data(keypoints_2d[t, [j, p], 0], keypoints_2d[t, [j, p], 1])
-        for line, (j, p) in zip(lines_3d, bones):
-            line.set_data_3d(plot_3d[t, [j, p], 0], plot_3d[t, [j, p], 1], plot_3d[t, [j, p], 2])
-        points_2d.set_offsets(keypoints_2d[t])
+        for p in range(tracks):
+            for line, (j, q) in zip(lines_2d[p], bones):
+                line.set_data(keypoints_2d[p, t, [j, q], 0], keypoints_2d[p, t, [j, q], 1])
+            for line, (j, q) in zip(lines_3d[p], bones):
+                line.set_data_3d(plot_3d[p, t, [j, q], 0], plot_3d[p, t, [j, q], 1],
+                                 plot_3d[p, t, [j, q], 2])
+            present = np.isfinite(keypoints_2d[p, t]).all()
+            labels[p].set_visible(bool(present))
+            if present:
+                labels[p].set_position(keypoints_2d[p, t].min(0) - [0, 0.02 * half])
+        points_2d.set_offsets(keypoints_2d[:, t].reshape(-1, 2))
         title.set_text(f'frame {int(frame_indices[t])}: 2D input {heading}')
-        return [*lines_2d, *lines_3d, points_2d, title]
+        return [*sum(lines_2d, []), *sum(lines_3d, []), points_2d, *labels, title]
 
-    movie = animation.FuncAnimation(figure, draw, frames=frames, interval=1000.0 / fps,
-                                    blit=False)
-    if path.suffix.lower() == '.gif':
-        writer = animation.PillowWriter(fps=fps)
-    else:
-        writer = animation.FFMpegWriter(fps=fps)
     from tqdm.auto import tqdm
     with tqdm(total=frames, desc=f'render {path.suffix[1:]}', unit='frame', leave=False,
               disable=None if progress else True) as bar:
         with staged_outputs() as staging:
-            movie.save(str(staging.stage(path)), writer=writer, dpi=dpi,
-                       progress_callback=lambda done, total: bar.update(1))
+            if path.suffix.lower() == '.gif':
+                movie = animation.FuncAnimation(figure, draw, frames=frames,
+                                                interval=1000.0 / fps, blit=False)
+                movie.save(str(staging.stage(path)), writer=animation.PillowWriter(fps=fps),
+                           dpi=dpi, progress_callback=lambda done, total: bar.update(1))
+            else:
+                from gast_pyg.video.encoding import write_mp4
+
+                def pictures():
+                    for t in range(frames):
+                        draw(t)
+                        figure.canvas.draw()
+                        bar.update(1)
+                        yield np.asarray(figure.canvas.buffer_rgba())[..., :3]
+                write_mp4(staging.stage(path), pictures(), fps)
     return path
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from gast_pyg.keypoints import KeypointError
 from gast_pyg.keypoints.detections import COCO_LAYOUT, Detections
-from gast_pyg.keypoints.tracking import build_tracks, track_people
+from gast_pyg.keypoints.tracking import build_tracks, gap_frames, track_people
 
 
 def body(x, y, height):
@@ -94,3 +94,77 @@ def test_no_person_at_all():
                        COCO_LAYOUT, None, 'empty.json')
     with pytest.raises(KeypointError, match='empty.json: no person in any of the 5 frames'):
         build_tracks(empty)
+
+
+def shuffled(rows, seed=0):
+    """``rows`` with the people of each frame in a random order."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for frame in sorted({f for f, _ in rows}):
+        here = [r for r in rows if r[0] == frame]
+        out += [here[i] for i in rng.permutation(len(here))]
+    return out
+
+
+def identities(ids, rows, name_of):
+    """``{name: set of track ids}`` of the rows, named by ``name_of(row)``."""
+    out = {}
+    for i, row in zip(ids, rows):
+        out.setdefault(name_of(row), set()).add(int(i))
+    return out
+
+
+def test_equal_people_crossing_behind_each_other_keep_their_identity():
+    """Two people of one size walk towards each other on one line; the one behind is hidden
+    for 9 frames as they cross, and each frame lists its people in a random order."""
+    rows = []
+    for t in range(60):
+        rows.append((t, body(200 + 15 * t, 900, 400)))
+        if not 26 <= t <= 34:
+            rows.append((t, body(1100 - 15 * t, 900, 400) + [0, 0, -0.1]))  # B: score 0.8
+    rows = shuffled(rows)
+    ids = track_people(detections(rows, 60))
+    names = identities(ids, rows, lambda row: 'A' if row[1][0, 2] > 0.85 else 'B')
+    assert names == {'A': {0}, 'B': {1}} or names == {'A': {1}, 'B': {0}}
+
+
+def test_one_second_disappearance_keeps_the_identity():
+    rows = [(t, body(100 + 8 * t, 900, 500)) for t in range(80) if not 20 <= t < 50]
+    assert gap_frames(30.0) == 30
+    np.testing.assert_array_equal(track_people(detections(rows, 80), gap_frames(30.0)), 0)
+    ids = track_people(detections(rows, 80), max_gap=29)
+    assert list(ids) == [0] * 20 + [1] * 30
+
+
+def test_eleven_frame_gap_of_one_of_two_people_gives_two_tracks():
+    rows = []
+    for t in range(40):
+        rows.append((t, body(300 + 4 * t, 900, 600)))
+        if not 15 <= t < 26:
+            rows.append((t, body(1400 - 3 * t, 700, 300)))
+    tracks = build_tracks(detections(shuffled(rows, 1), 40))
+    assert tracks.track_ids.tolist() == [0, 1]
+    assert tracks.present.sum(1).tolist() == [40, 29]
+
+
+def test_a_person_who_turned_round_while_hidden_is_relinked():
+    """Walking right at 30 px per frame, hidden for frames 20-35 and turning round at 28: the
+    online pass looks for him 500 px to the right and starts a new track; re-linking, which
+    moves the new track back by its own velocity, joins the two."""
+    def x(t):
+        return 100 + 30 * t if t < 28 else 100 + 30 * 28 - 30 * (t - 28)
+    rows = [(t, body(x(t), 900, 300)) for t in range(56) if not 20 <= t <= 35]
+    np.testing.assert_array_equal(track_people(detections(rows, 56)), 0)
+
+
+def test_someone_else_appearing_where_a_person_vanished_is_a_new_track():
+    tall = [(t, body(500 + 5 * t, 900, 600)) for t in range(20)]
+    short = [(t, body(600 + 5 * t, 900, 250)) for t in range(24, 40)]
+    ids = track_people(detections(tall + short, 40))
+    assert list(ids) == [0] * 20 + [1] * 16
+
+
+def test_gap_frames():
+    assert gap_frames(29.97) == 30 and gap_frames(24.0, 0.5) == 12 and gap_frames(5.0, 0.0) == 1
+    with pytest.raises(ValueError, match='fps must be > 0'):
+        gap_frames(0.0)

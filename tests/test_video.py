@@ -13,6 +13,7 @@ from gast_pyg import build_model, save_checkpoint
 from gast_pyg.keypoints import KeypointError
 from gast_pyg.keypoints.blazepose import BLAZEPOSE_33
 from gast_pyg.keypoints.formats import read_detections
+from gast_pyg.keypoints.tracking import build_tracks
 from gast_pyg.video.decoding import VideoError, import_extra, iter_frames, probe_video
 
 av = pytest.importorskip('av')
@@ -167,11 +168,11 @@ def test_toe_skeleton_from_blazepose_feet(run, apart, tmp_path):
     lifted = result['lifted']
     assert lifted.poses_3d.shape == (1, 87, 19, 3)
     toe = lifted.skeleton.joint_names.index('left_toe')
-    detections = read_detections(run[0] / 'apart.json')
+    near = build_tracks(read_detections(run[0] / 'apart.json')).points[0]  # (87, 33, 3)
     foot = BLAZEPOSE_33.joint_names.index('left_foot_index')
-    seen = detections.points[:, foot, 2] >= 0.3
-    np.testing.assert_allclose(lifted.keypoints_2d[0, seen, toe],
-                               detections.points[seen, foot, :2], atol=0.01)
+    seen = near[:, foot, 2] >= 0.3
+    np.testing.assert_allclose(lifted.keypoints_2d[0, seen, toe], near[seen, foot, :2],
+                               atol=0.01)
 
 
 def test_every_track_is_lifted_and_rendered(run, apart, checkpoint, tmp_path):

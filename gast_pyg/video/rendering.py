@@ -1,6 +1,6 @@
 """The rendered MP4 (extra ``video``): each video frame with the 2D skeletons drawn on it, beside
-one 3D panel per track, H.264 at the video's frame rate, written with PyAV (its wheels bundle
-FFmpeg with libx264; no system ffmpeg needed).
+one 3D panel per track, H.264 at the video's frame rate, written with PyAV
+(:func:`~gast_pyg.video.encoding.write_mp4`; no ffmpeg program needed).
 
 Colours: left joints and bones blue, right red, the others grey; a track's id is written above
 the top-left corner of its 2D skeleton and at the top of its 3D panel. The 3D panels show the
@@ -13,14 +13,14 @@ from the same viewpoint.
 from __future__ import annotations
 
 import os
-from fractions import Fraction
 from pathlib import Path
-from typing import Iterable, Union
+from typing import Iterable, Iterator, Union
 
 import numpy as np
 
 from gast_pyg.skeleton import Skeleton
-from gast_pyg.video.decoding import VideoError, import_extra
+from gast_pyg.video.decoding import import_extra
+from gast_pyg.video.encoding import write_mp4
 
 __all__ = ['render_video', 'PANEL_HEIGHT']
 
@@ -80,7 +80,7 @@ def render_video(path: PathLike, frames: Iterable[np.ndarray], keypoints_2d: np.
     RGB arrays, consumed one by one) and the tracks' 2D pixels ``(people, frames, joints, 2)``
     and 3D poses ``(people, frames, joints, 3)`` (NaN where a track is absent), root-relative or,
     with ``camera_space``, in camera space (one scene panel, see the module docstring)."""
-    av, cv2 = import_extra('av'), import_extra('cv2')
+    cv2 = import_extra('cv2')
     path = Path(path)
     people, total = poses_3d.shape[:2]
     colours = _colours(skeleton)
@@ -97,21 +97,14 @@ def render_video(path: PathLike, frames: Iterable[np.ndarray], keypoints_2d: np.
     if camera_space:
         radius = max(radius, float(np.abs(lines).max()))
     panel = PANEL_HEIGHT
-    container = av.open(str(path), mode='w', format='mp4')
-    try:
-        stream = None
+
+    def canvases() -> Iterator[np.ndarray]:
         for t, frame in enumerate(frames):
             if t >= total:
-                break
+                return
             height, width = frame.shape[:2]
             scale = panel / height
             video_width = int(round(width * scale / 2)) * 2
-            if stream is None:
-                stream = container.add_stream('libx264', rate=Fraction(fps).limit_denominator(
-                    100000))
-                stream.width, stream.height = video_width + panels * panel, panel
-                stream.pix_fmt = 'yuv420p'
-                stream.options = {'crf': '23', 'preset': 'veryfast'}
             canvas = np.full((panel, video_width + panels * panel, 3), 255, dtype=np.uint8)
             if camera_space:
                 centre = np.array([video_width + panel / 2, panel / 2])
@@ -134,11 +127,7 @@ def render_video(path: PathLike, frames: Iterable[np.ndarray], keypoints_2d: np.
                 centre = np.array([offset + panel / 2, panel / 2])
                 _draw(cv2, canvas, centre + view[p, t] / radius * panel * 0.45, skeleton,
                       colours, 3)
-            video_frame = av.VideoFrame.from_ndarray(canvas, format='rgb24')
-            container.mux(stream.encode(video_frame))
-        if stream is None:
-            raise VideoError(f"{path}: no video frame to render")
-        container.mux(stream.encode(None))
-    finally:
-        container.close()
+            yield canvas
+
+    write_mp4(path, canvases(), fps)
     return path
