@@ -92,6 +92,27 @@ def test_the_package_has_no_import_cycle():
     assert cycle is None, ' -> '.join(cycle)
 
 
+def test_keypoint_modules_import_their_siblings_not_the_package():
+    graph = import_graph()
+    modules = {name for name in graph if name.startswith('gast_pyg.keypoints.')}
+    assert {'gast_pyg.keypoints.layouts', 'gast_pyg.keypoints.gaps',
+            'gast_pyg.keypoints.preparation', 'gast_pyg.keypoints.demo_json',
+            'gast_pyg.keypoints.arrays'} <= modules
+    assert sorted(name for name in modules if 'gast_pyg.keypoints' in graph[name]) == []
+
+
+def test_data_and_keypoints_do_not_import_each_other():
+    def inside(module: str, package: str) -> bool:
+        return module == package or module.startswith(package + '.')
+
+    graph = import_graph()
+    crossings = sorted(
+        (module, imported) for module, imports in graph.items() for imported in imports
+        for a, b in (('gast_pyg.data', 'gast_pyg.keypoints'), ('gast_pyg.keypoints', 'gast_pyg.data'))
+        if inside(module, a) and inside(imported, b))
+    assert crossings == []
+
+
 def test_the_cycle_finder_finds_a_cycle():
     assert find_cycle({'a': {'b'}, 'b': {'c'}, 'c': {'a'}}) == ['a', 'b', 'c', 'a']
     assert find_cycle({'a': {'b'}, 'b': set()}) is None

@@ -17,8 +17,8 @@ from typing import Dict, Optional, Tuple, Union
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from gast_pyg.keypoints import KeypointError
 from gast_pyg.keypoints.detections import Detections, JointLayout
+from gast_pyg.keypoints.sequence import KeypointError
 
 __all__ = ['PersonChoice', 'PersonTracks', 'track_people', 'build_tracks', 'keypoint_boxes']
 

@@ -36,7 +36,8 @@ import numpy as np
 
 from gast_pyg.data.cameras import Camera
 from gast_pyg.data.noise import sequence_rng
-from gast_pyg.keypoints import coco_to_h36m, fill_gaps
+from gast_pyg.keypoints.gaps import fill_gaps
+from gast_pyg.keypoints.layouts import coco_to_h36m
 from gast_pyg.skeleton import Skeleton
 
 __all__ = ['COCO_KEYPOINT_SIGMAS', 'DetectorNoise', 'detector_sigmas', 'detector_like_2d',
