@@ -9,7 +9,7 @@ returns what the offline causal model gives for frame ``t`` on the whole sequenc
 :func:`gast_pyg.data.sequence_inputs` does (the first frame repeated ``rf - 1`` times before the
 start), up to float rounding (the products add in a different order: ~1e-6).
 
-Latency: ``gast-pyg latency`` (or ``python -m gast_pyg.streaming``) measures the per-frame time of
+Latency: ``gast-pyg latency`` measures the per-frame time of
 a random-weight model (default: 27 frames, 128 channels, causal, one thread) against its compute
 bound, the FLOPs of one receptive-field window in the strided form divided by the best GEMM rate
 measured in the same run, alternating with the model re-run on the whole window
@@ -282,10 +282,3 @@ def measure_latency(model: LiftingModel, frames: int = 200, warmup: int = 20,
                 max=times[-1], fps=1000.0 / median, window_median=window_median,
                 speedup=window_median / median, gflop=gflop, step_gflop=step_gflop,
                 gemm_gflops=gemm, bound=bound, ratio=median / bound)
-
-
-if __name__ == '__main__':  # ``python -m gast_pyg.streaming`` is ``gast-pyg latency``
-    import sys
-
-    from gast_pyg.cli import main
-    sys.exit(main(['latency', *sys.argv[1:]]))

@@ -22,27 +22,19 @@ def module_name(path: Path) -> str:
     return '.'.join(parts[:-1] if parts[-1] == '__init__' else parts)
 
 
-def _is_main_guard(node: ast.AST) -> bool:
-    return (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
-            and isinstance(node.test.left, ast.Name) and node.test.left.id == '__name__')
-
-
 def imported_modules(path: Path, modules: set[str]) -> set[str]:
-    """The package modules ``path`` imports, at module level or inside functions (lazily),
-    except under ``if __name__ == '__main__'``."""
+    """The package modules ``path`` imports, anywhere: at module level, inside functions
+    (lazily) and under ``if __name__ == '__main__'``."""
     tree = ast.parse(path.read_text())
-    skipped = {id(n) for guard in ast.walk(tree) if _is_main_guard(guard)
-               for n in ast.walk(guard)}
-    package = module_name(path) if path.name == '__init__.py' else module_name(path).rpartition('.')[0]
     found = set()
     for node in ast.walk(tree):
-        if id(node) in skipped:
-            continue
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ''
             if node.level:
+                name = module_name(path)
+                package = name if path.name == '__init__.py' else name.rpartition('.')[0]
                 base = '.'.join(package.split('.')[:len(package.split('.')) - node.level + 1]
                                 + ([base] if base else []))
             names = [f'{base}.{alias.name}' if f'{base}.{alias.name}' in modules else base
@@ -90,6 +82,14 @@ def test_the_package_has_no_import_cycle():
     assert 'gast_pyg.cli.train' in graph and 'gast_pyg.training' in graph['gast_pyg.cli.train']
     cycle = find_cycle(graph)
     assert cycle is None, ' -> '.join(cycle)
+
+
+def test_imports_under_a_main_guard_and_in_functions_count(tmp_path):
+    sample = tmp_path / 'sample.py'
+    sample.write_text("def f():\n    from gast_pyg import lifting\n\n\n"
+                      "if __name__ == '__main__':\n    from gast_pyg.cli import main\n")
+    modules = {'gast_pyg.lifting', 'gast_pyg.cli'}
+    assert imported_modules(sample, modules) == {'gast_pyg.lifting', 'gast_pyg.cli'}
 
 
 def test_keypoint_modules_import_their_siblings_not_the_package():
@@ -330,14 +330,3 @@ def test_config_sets_defaults_explicit_options_win_and_the_run_writes_it(tmp_pat
                  str(again)]) == 0
     assert yaml.safe_load((again / 'config.yaml').read_text()) == dict(
         written, checkpoint_dir=str(again))
-
-
-def test_python_m_gast_pyg_streaming_is_the_latency_command():
-    import os
-    import subprocess
-    import sys
-    done = subprocess.run([sys.executable, '-m', 'gast_pyg.streaming', '--help'],
-                          capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, PYTHONPATH=str(PACKAGE.parent)))
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith('usage: gast-pyg latency') and '(default: 200)' in done.stdout
