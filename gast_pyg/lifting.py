@@ -17,8 +17,8 @@ from gast_pyg.validation import check_finite, check_real
 __all__ = ['PRECISIONS', 'model_device_and_dtype', 'lift_batch', 'lift_sequence']
 
 #: The arithmetic :func:`lift_batch` offers: the model's own dtype, or its matrix products and
-#: convolutions under ``torch.autocast`` in bfloat16 (inference only; on CPUs with AMX 1.4x
-#: faster for 32 channels and 2.45x for 128, within 0.1 mm P1 on real motion; see the README).
+#: convolutions under ``torch.autocast`` in bfloat16 (inference only; speed and accuracy on CPUs
+#: with AMX: docs/performance-notes.md).
 PRECISIONS = ('float32', 'bfloat16')
 
 

@@ -175,8 +175,7 @@ class StreamingLifter:
     def _traced_stages(self, batch: int) -> List[Tuple[nn.Module, FrameMap]]:
         """The per-frame part of every stage (graph attention blocks) traced into a fixed-shape
         TorchScript graph on one frame of ``batch`` streams: the same operations without the
-        Python around them (message passing bookkeeping, module calls), 20 % of a frame's
-        time for the 27-frame 128-channel model. The example frames come from one dummy frame
+        Python around them (message passing bookkeeping, module calls). The example frames come from one dummy frame
         pushed through the state, which is reset afterwards."""
         if not self._stages:
             return []
@@ -193,8 +192,8 @@ class StreamingLifter:
         traced = []
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter('ignore', torch.jit.TracerWarning)
-            # torch.jit.trace is deprecated, but torch.export's graph runs in Python and took
-            # 4.8 against 3.8 ms per frame here.
+            # torch.jit.trace is deprecated, but torch.export's graph runs in Python (slower per
+            # frame: docs/performance-notes.md).
             warnings.simplefilter('ignore', DeprecationWarning)
             for (temporal, after), example in zip(self._stages, examples):
                 graph = torch.jit.trace(after, example.clone(), check_trace=False)

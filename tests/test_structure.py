@@ -113,6 +113,20 @@ def test_data_and_keypoints_do_not_import_each_other():
     assert crossings == []
 
 
+def test_nn_exports_the_layers_not_the_kernels():
+    import torch
+
+    import gast_pyg.nn
+    from gast_pyg.nn import _kernels
+    exported = {name: getattr(gast_pyg.nn, name) for name in gast_pyg.nn.__all__}
+    assert {'SemGraphConv', 'LocalAttention', 'GlobalGraphAttention', 'GraphAttentionBlock',
+            'Pointwise'} <= set(exported)
+    functions = sorted(name for name, value in exported.items()
+                       if not (isinstance(value, type) and issubclass(value, torch.nn.Module)))
+    assert functions == ['complete_edge_index', 'fold_batch_norms']
+    assert not set(_kernels.__all__) & set(dir(gast_pyg.nn))
+
+
 def test_the_cycle_finder_finds_a_cycle():
     assert find_cycle({'a': {'b'}, 'b': {'c'}, 'c': {'a'}}) == ['a', 'b', 'c', 'a']
     assert find_cycle({'a': {'b'}, 'b': set()}) is None

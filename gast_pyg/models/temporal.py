@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu
-from gast_pyg.nn.dropout import dropout
+from gast_pyg.nn import ChannelsLastBatchNorm, Pointwise
+from gast_pyg.nn._kernels import dropout, inplace_relu
 
 
 class TemporalConv(nn.Conv2d):

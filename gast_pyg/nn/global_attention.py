@@ -11,8 +11,8 @@ from torch.nn import Parameter
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import softmax
 
-from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu, pointwise
-from gast_pyg.nn.dropout import dropout
+from gast_pyg.nn._kernels import dropout, inplace_relu, pointwise
+from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise
 
 
 def complete_edge_index(num_nodes: int) -> Tensor:

@@ -7,8 +7,8 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu
-from gast_pyg.nn.dropout import dropout
+from gast_pyg.nn._kernels import dropout, inplace_relu
+from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise
 from gast_pyg.nn.sem_graph_conv import SemGraphConv
 
 

@@ -11,7 +11,7 @@ from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import softmax
 from torch_geometric.utils.num_nodes import maybe_num_nodes
 
-from gast_pyg.nn.channels_last import pointwise
+from gast_pyg.nn._kernels import pointwise
 
 
 class SemGraphConv(MessagePassing):
