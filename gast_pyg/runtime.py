@@ -36,6 +36,8 @@ import os
 import sys
 from typing import Optional
 
+from gast_pyg.errors import GastPygError
+
 __all__ = ['DEFAULT_SPIN_COUNT', 'WAIT_VARIABLES', 'configure_allocator', 'configure_threads', 'default_threads',
            'set_default_wait_policy', 'wait_policy']
 
@@ -81,8 +83,8 @@ def _threads_from_environment() -> Optional[int]:
         if not text:
             continue
         if not text.isdigit() or int(text) < 1:
-            raise ValueError(f'environment variable {name}={text!r}: expected a positive '
-                             f'integer number of threads')
+            raise GastPygError(f'environment variable {name}={text!r}: expected a positive '
+                               f'integer number of threads')
         return int(text)
     return None
 
@@ -99,7 +101,7 @@ def configure_threads(threads: Optional[int] = None) -> int:
     import torch
 
     if threads is not None and threads < 1:
-        raise ValueError(f'threads: expected a positive integer, got {threads}')
+        raise GastPygError(f'threads: expected a positive integer, got {threads}')
     chosen = threads or _threads_from_environment() or default_threads()
     if torch.get_num_threads() != chosen:
         torch.set_num_threads(chosen)

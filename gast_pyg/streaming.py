@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from gast_pyg.data.windows import flip_average
+from gast_pyg.errors import GastPygError
 from gast_pyg.models.base import FrameMap, LiftingModel
 from gast_pyg.models.temporal import TemporalBlock, TemporalConv
 from gast_pyg.nn import fold_batch_norms
@@ -95,13 +96,13 @@ class StreamingLifter:
     new stream.
 
     Raises:
-        ValueError: For a non-causal model, whose output for frame ``t`` needs
+        GastPygError: For a non-causal model, whose output for frame ``t`` needs
             ``receptive_field // 2`` future frames.
     """
 
     def __init__(self, model: LiftingModel, flip: bool = False):
         if not getattr(model, 'causal', False):
-            raise ValueError(
+            raise GastPygError(
                 f"StreamingLifter needs a causal model (output frame t from input frames "
                 f"t-{getattr(model, 'receptive_field', 'rf')}+1..t); this "
                 f"{model.__class__.__name__} is not causal: each of its outputs needs "
@@ -154,7 +155,7 @@ class StreamingLifter:
         frame = torch.as_tensor(frame, dtype=self._dtype, device=self._device)
         expected = tuple(self._buffer.shape[1:])
         if tuple(frame.shape) != expected:
-            raise ValueError(f"expected one frame of shape {expected}, got {tuple(frame.shape)}")
+            raise GastPygError(f"expected one frame of shape {expected}, got {tuple(frame.shape)}")
         rf = self.receptive_field
         if self._position < 0:
             self._buffer[:] = frame
@@ -175,8 +176,8 @@ class StreamingLifter:
     def _traced_stages(self, batch: int) -> List[Tuple[nn.Module, FrameMap]]:
         """The per-frame part of every stage (graph attention blocks) traced into a fixed-shape
         TorchScript graph on one frame of ``batch`` streams: the same operations without the
-        Python around them (message passing bookkeeping, module calls). The example frames come from one dummy frame
-        pushed through the state, which is reset afterwards."""
+        Python around them (message passing bookkeeping, module calls). The example frames come
+        from one dummy frame pushed through the state, which is reset afterwards."""
         if not self._stages:
             return []
         examples = []

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from gast_pyg.data.windows import sequence_inputs
+from gast_pyg.errors import GastPygError
 from gast_pyg.files import atomic_write, staged_outputs
 from gast_pyg.lifting import lift_batch
 from gast_pyg.models.base import LiftingModel
@@ -61,28 +62,28 @@ def _matplotlib():
         from matplotlib.figure import Figure
         from mpl_toolkits.mplot3d import Axes3D  # noqa: F401  (registers the 3d projection)
     except ImportError as error:
-        raise ValueError("pictures need matplotlib: pip install 'gast-pyg[viz]' "
-                         f"(or pip install matplotlib) ({error})") from error
+        raise GastPygError("pictures need matplotlib: pip install 'gast-pyg[viz]' "
+                           f"(or pip install matplotlib) ({error})") from error
     return matplotlib, animation, Figure, FigureCanvasAgg
 
 
 def require_matplotlib() -> None:
-    """Raise :class:`ValueError` (saying how to install it) unless matplotlib is usable."""
+    """Raise :class:`~gast_pyg.errors.GastPygError` (saying how to install it) unless matplotlib is usable."""
     _matplotlib()
 
 
 def check_writer(suffix: str) -> None:
-    """Raise :class:`ValueError` unless an animation can be written with ``suffix``
+    """Raise :class:`~gast_pyg.errors.GastPygError` unless an animation can be written with ``suffix``
     (``.gif``: matplotlib with Pillow; ``.mp4``: also ffmpeg)."""
     _, animation, _, _ = _matplotlib()
     suffix = suffix.lower()
     if suffix == '.gif' and not animation.writers.is_available('pillow'):
-        raise ValueError("GIF output needs Pillow (pip install pillow)")
+        raise GastPygError("GIF output needs Pillow (pip install pillow)")
     if suffix == '.mp4' and not animation.writers.is_available('ffmpeg'):
-        raise ValueError("MP4 output needs ffmpeg on the PATH (matplotlib found no ffmpeg "
-                         "writer); write a .gif instead")
+        raise GastPygError("MP4 output needs ffmpeg on the PATH (matplotlib found no ffmpeg "
+                           "writer); write a .gif instead")
     if suffix not in ('.gif', '.mp4'):
-        raise ValueError(f"unknown animation format {suffix!r}; use .gif or .mp4")
+        raise GastPygError(f"unknown animation format {suffix!r}; use .gif or .mp4")
 
 
 def _figure(width: float, height: float, dpi: int = 100):
@@ -160,8 +161,8 @@ def render_animation(
     poses_3d = np.asarray(poses_3d, dtype=np.float64)
     frames = poses_3d.shape[0]
     if keypoints_2d.shape[:2] != poses_3d.shape[:2] or poses_3d.shape[1] != skeleton.num_joints:
-        raise ValueError(f"2D {keypoints_2d.shape} and 3D {poses_3d.shape} poses do not match "
-                         f"each other and skeleton '{skeleton.name}'")
+        raise GastPygError(f"2D {keypoints_2d.shape} and 3D {poses_3d.shape} poses do not match "
+                           f"each other and skeleton '{skeleton.name}'")
     frame_indices = np.arange(frames) if frame_indices is None else np.asarray(frame_indices)
     if image_size is None:
         image_size = tuple(float(v) for v in np.nanmax(keypoints_2d, axis=(0, 1)))
@@ -277,8 +278,8 @@ def adaptive_matrices(model: LiftingModel) -> List[Optional[np.ndarray]]:
 def _blocks(model: LiftingModel):
     blocks = getattr(model, 'blocks', None)
     if blocks is None:
-        raise ValueError(f"{model.__class__.__name__} has no graph attention blocks "
-                         f"(attention figures need a GAST-Net)")
+        raise GastPygError(f"{model.__class__.__name__} has no graph attention blocks "
+                           f"(attention figures need a GAST-Net)")
     return list(blocks)
 
 
@@ -300,7 +301,7 @@ def global_attention(model: LiftingModel, keypoints_2d: np.ndarray,
     inputs = sequence_inputs(np.asarray(keypoints_2d, dtype=np.float32), rf, model.causal)
     frames = [int(t) for t in frames]
     if not frames or min(frames) < 0 or max(frames) >= inputs.size(1) - rf + 1:
-        raise ValueError(f"frames must lie in 0..{inputs.size(1) - rf}, got {frames}")
+        raise GastPygError(f"frames must lie in 0..{inputs.size(1) - rf}, got {frames}")
     windows = torch.cat([inputs[:, t:t + rf] for t in frames])
     captured: Dict[int, torch.Tensor] = {}
     handles = []
@@ -358,7 +359,7 @@ def plot_local_attention(model: LiftingModel, path: PathLike) -> Path:
     matrices = local_attention_matrices(model)
     graphs = sorted({name for m in matrices for name in m})
     if not graphs:
-        raise ValueError("the model has no local attention branch")
+        raise GastPygError("the model has no local attention branch")
     names = model.skeleton.joint_names
     figure = _figure(4.6 * len(graphs), 4.2 * len(matrices), 100)
     for i, blockwise in enumerate(matrices):
@@ -382,7 +383,7 @@ def plot_adaptive_matrices(model: LiftingModel, path: PathLike) -> Path:
     matrices = adaptive_matrices(model)
     present = [m for m in matrices if m is not None]
     if not present:
-        raise ValueError("the model has no adaptive matrices C_k")
+        raise GastPygError("the model has no adaptive matrices C_k")
     heads = max(m.shape[0] for m in present)
     names = model.skeleton.joint_names
     figure = _figure(3.6 * heads, 3.4 * len(matrices), 100)
@@ -408,13 +409,13 @@ def plot_global_attention(model: LiftingModel, keypoints_2d: np.ndarray, pixels:
     drawn on the 2D skeleton of each frame (``pixels`` ``(T, J, 2)``)."""
     names = model.skeleton.joint_names
     if joint not in names:
-        raise ValueError(f"unknown joint {joint!r}; skeleton '{model.skeleton.name}' has "
-                         f"{', '.join(names)}")
+        raise GastPygError(f"unknown joint {joint!r}; skeleton '{model.skeleton.name}' has "
+                           f"{', '.join(names)}")
     target = names.index(joint)
     attention = global_attention(model, keypoints_2d, frames)
     rows = [(i, a) for i, a in enumerate(attention) if a is not None]
     if not rows:
-        raise ValueError("the model has no data-dependent global attention B_k")
+        raise GastPygError("the model has no data-dependent global attention B_k")
     frame_indices = np.arange(len(pixels)) if frame_indices is None else frame_indices
     skeleton = model.skeleton
     figure = _figure(3.0 * len(frames) + 1.0, 3.4 * len(rows), 100)
@@ -461,8 +462,8 @@ def attention_figures(model: LiftingModel, prepared, joint: str, output_dir: Pat
                output_dir / f'fig7_global_attention_{safe_filename(joint)}.png',
                output_dir / 'fig8_adaptive_matrices.png']
     if joint not in model.skeleton.joint_names:
-        raise ValueError(f"unknown joint {joint!r}; skeleton '{model.skeleton.name}' has "
-                         f"{', '.join(model.skeleton.joint_names)}")
+        raise GastPygError(f"unknown joint {joint!r}; skeleton '{model.skeleton.name}' has "
+                           f"{', '.join(model.skeleton.joint_names)}")
 
     def where(target: Path) -> Path:
         return staging.stage(target) if staging is not None else target

@@ -344,3 +344,64 @@ def test_config_sets_defaults_explicit_options_win_and_the_run_writes_it(tmp_pat
                  str(again)]) == 0
     assert yaml.safe_load((again / 'config.yaml').read_text()) == dict(
         written, checkpoint_dir=str(again))
+
+
+# Errors --------------------------------------------------------------------------------------
+
+#: TEMPORARY: files being rewritten by the typed-configuration work (issue 24, items 1-3), which
+#: removes their bare ``raise ValueError`` and gives ``PretrainedError`` the ``GastPygError``
+#: base. Remove this constant (and its uses below) when that work lands.
+_PENDING_FILES = frozenset({'training.py', 'inference.py', 'checkpoints.py', 'pretrained.py',
+                            'video/pipeline.py', 'cli/report.py'})
+
+#: The only bare ``raise ValueError`` kept, and why: not bad input but a defect of the code.
+_VALUE_ERRORS_KEPT = {
+    'nn/fusion.py': 'a model class declaring a batch-norm pair it does not have',
+}
+
+
+def package_sources() -> dict[str, Path]:
+    return {path.relative_to(PACKAGE).as_posix(): path for path in PACKAGE.rglob('*.py')}
+
+
+def raises_of(path: Path, name: str) -> int:
+    """How many ``raise NAME(...)`` / ``raise NAME`` statements the source of ``path`` has."""
+    count = 0
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            count += isinstance(exc, ast.Name) and exc.id == name
+    return count
+
+
+def test_every_error_class_of_the_package_is_a_gast_pyg_error():
+    import importlib
+
+    found = {}
+    for relative, path in package_sources().items():
+        if relative.endswith('__main__.py') or relative in _PENDING_FILES:
+            continue
+        names = [node.name for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.ClassDef) and node.name.endswith('Error')]
+        if names:
+            module = importlib.import_module(module_name(path))
+            found.update({f'{relative}:{name}': getattr(module, name) for name in names})
+    assert {'errors.py:GastPygError', 'safe_pickle.py:ArrayFileError',
+            'video/decoding.py:VideoError', 'keypoints/sequence.py:KeypointError',
+            'models/base.py:ModelError', 'export.py:ExportError'} <= set(found)
+    assert sorted(name for name, cls in found.items() if not issubclass(cls, GastPygError)) == []
+    assert all(issubclass(cls, ValueError) for cls in found.values())
+
+
+def test_no_bare_value_error_is_raised_for_input():
+    counts = {relative: n for relative, path in package_sources().items()
+              if (n := raises_of(path, 'ValueError'))}
+    assert sorted(set(counts) - _PENDING_FILES - set(_VALUE_ERRORS_KEPT)) == []
+    assert sorted(set(_VALUE_ERRORS_KEPT) - set(counts)) == []  # no stale exemption
+
+
+def test_raises_of_counts_raise_statements(tmp_path):
+    sample = tmp_path / 'sample.py'
+    sample.write_text('def f(x):\n    if x:\n        raise ValueError("x")\n    raise ValueError\n'
+                      'ValueError("not raised")\nraise KeyError(1)\n')
+    assert raises_of(sample, 'ValueError') == 2 and raises_of(sample, 'KeyError') == 1

@@ -94,7 +94,7 @@ def track_people(detections: Detections, max_gap: int = 10) -> np.ndarray:
     """``(N,)`` int64 track ids (from 0) for the instances of ``detections`` (see the module
     docstring for the association)."""
     if max_gap < 0:
-        raise ValueError(f"max_gap must be >= 0, got {max_gap}")
+        raise KeypointError(f"max_gap must be >= 0, got {max_gap}")
     ids = np.full(len(detections.frames), -1, dtype=np.int64)
     last: Dict[int, Tuple[int, np.ndarray]] = {}  # track -> (frame, points)
     for frame in np.unique(detections.frames):
