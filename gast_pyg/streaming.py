@@ -221,7 +221,7 @@ class StreamingLifter:
 def gemm_gflops(size: int = 1024, repeats: int = 10) -> float:
     """The best float32 GEMM rate in GFLOP/s on the current torch threads: the faster of
     ``torch.matmul`` and a channels-last 1x1 ``conv2d`` (the package's GEMM,
-    :func:`~gast_pyg.nn.channels_last.pointwise`) on ``size``-square operands, best of
+    :func:`gast_pyg.nn._kernels.pointwise`) on ``size``-square operands, best of
     ``repeats``."""
     weight = torch.randn(size, size)
     image = torch.randn(1, size, size, 1).contiguous(memory_format=torch.channels_last)

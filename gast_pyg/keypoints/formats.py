@@ -73,9 +73,9 @@ def read_keypoints(path: PathLike, layout: str = 'coco') -> KeypointSequence:
     """Read detections of one person from ``path``.
 
     ``.json``: the HRNet / GAST-Net demo layout (:mod:`~gast_pyg.keypoints.demo_json`); a bare
-    list of frames is accepted too. Frames are placed by ``frame_index`` (their position when absent); frames
-    between the first and the last index that the file leaves out, or that have an empty
-    ``skeleton`` list, are frames without a person. With several people in a frame, the one with
+    list of frames is accepted too. Frames are placed by ``frame_index`` (their position when
+    absent); frames between the first and the last index that the file leaves out, or that have
+    an empty ``skeleton`` list, are frames without a person. With several people in a frame, the one with
     the highest mean score is taken (track people beforehand for multi-person videos). Optional
     top-level ``width`` and ``height`` give the image size.
 
