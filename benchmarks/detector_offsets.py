@@ -1,7 +1,7 @@
 """How detector joints differ from mocap joints: 2D length ratios on the Human3.6M ground-truth
 projections vs HRNet COCO-17 detections converted with ``coco_to_h36m``.
 
-The defaults of :class:`gast_pyg.data.detector_noise.DetectorNoise` (hip and shoulder width,
+The defaults of :class:`gast_pyg.detector_noise.DetectorNoise` (hip and shoulder width,
 neck/head distance from the thorax) are the ratios of these medians. Run from the repository:
 
     python benchmarks/detector_offsets.py [--data-3d FILE] [--keypoints FILE]

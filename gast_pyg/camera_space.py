@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from gast_pyg.data import Camera, DataError, back_project
+from gast_pyg.errors import GastPygError
 from gast_pyg.evaluation import H36M_ACTIONS, canonical_action
 from gast_pyg.lifting import lift_sequence
 from gast_pyg.metrics import mpjpe
@@ -38,11 +39,11 @@ Nested = Mapping[str, Mapping[str, Sequence[np.ndarray]]]
 
 
 def check_trajectory_model(model: LiftingModel, source: str = 'the model') -> TrajectoryModel:
-    """``model`` if it predicts the root's position, else one :class:`ValueError` saying so."""
+    """``model`` if it predicts the root's position, else one :class:`~gast_pyg.errors.GastPygError` saying so."""
     if not isinstance(model, TrajectoryModel):
-        raise ValueError(f"{source} has no trajectory: it predicts root-relative poses only; "
-                         f"camera-space poses need a model built with trajectory='shared' or "
-                         f"'separate' (trained with the trajectory loss)")
+        raise GastPygError(f"{source} has no trajectory: it predicts root-relative poses only; "
+                           f"camera-space poses need a model built with trajectory='shared' or "
+                           f"'separate' (trained with the trajectory loss)")
     return model
 
 
@@ -50,9 +51,9 @@ def focal_length_from_fov(fov_degrees: float, image_width: float) -> float:
     """The focal length in pixels of a horizontal field of view ``fov_degrees`` over
     ``image_width`` pixels: ``width / 2 / tan(fov / 2)``."""
     if not 0 < fov_degrees < 180:
-        raise ValueError(f"field of view must be between 0 and 180 degrees, got {fov_degrees}")
+        raise GastPygError(f"field of view must be between 0 and 180 degrees, got {fov_degrees}")
     if not image_width > 0:
-        raise ValueError(f"image width must be > 0, got {image_width}")
+        raise GastPygError(f"image width must be > 0, got {image_width}")
     return image_width / 2 / math.tan(math.radians(fov_degrees) / 2)
 
 
@@ -76,22 +77,22 @@ def camera_space_poses(
     root-relative pose do not change.
 
     Raises:
-        ValueError: For a model without trajectory, both or invalid ``focal_length`` /
+        GastPygError: For a model without trajectory, both or invalid ``focal_length`` /
             ``fov`` (a focal length <= 0), or ``predicted`` of the wrong shape.
     """
     model = check_trajectory_model(model)
     if focal_length is not None and fov is not None:
-        raise ValueError("give the focal length or the field of view, not both")
+        raise GastPygError("give the focal length or the field of view, not both")
     if fov is not None:
         focal_length = focal_length_from_fov(fov, image_width)
     if focal_length is not None and not focal_length > 0:
-        raise ValueError(f"focal length must be > 0 pixels, got {focal_length}")
+        raise GastPygError(f"focal length must be > 0 pixels, got {focal_length}")
     if not image_width > 0:
-        raise ValueError(f"image width must be > 0, got {image_width}")
+        raise GastPygError(f"image width must be > 0, got {image_width}")
     predicted = np.asarray(predicted, dtype=np.float32)
     if predicted.ndim != 3 or predicted.shape[1:] != (model.num_joints, 3):
-        raise ValueError(f"expected predicted poses (frames, {model.num_joints}, 3), got "
-                         f"{predicted.shape}")
+        raise GastPygError(f"expected predicted poses (frames, {model.num_joints}, 3), got "
+                           f"{predicted.shape}")
     if focal_length is None:
         return predicted.copy()
     scale = (2 * focal_length / image_width) / model.focal_length
@@ -109,7 +110,7 @@ def mean_root_depth(roots: Nested) -> float:
     depths = [seq[..., 2].ravel() for actions in roots.values() for cameras in actions.values()
               for seq in cameras]
     if not depths:
-        raise ValueError('no root positions to average')
+        raise GastPygError('no root positions to average')
     return float(np.concatenate(depths).mean())
 
 
@@ -152,14 +153,14 @@ def evaluate_trajectory(
     model's pose. Actions merge sub-actions (frame-weighted); the average is over actions.
 
     Raises:
-        ValueError: For a model without trajectory, an empty selection, mismatched lengths.
+        GastPygError: For a model without trajectory, an empty selection, mismatched lengths.
         DataError: For 2D data of a subject or camera whose calibration is unknown.
     """
     model = check_trajectory_model(model)
     if downsample < 1:
-        raise ValueError(f'downsample must be >= 1, got {downsample}')
+        raise GastPygError(f'downsample must be >= 1, got {downsample}')
     if not mean_depth > 0:
-        raise ValueError(f'mean_depth must be > 0 metres, got {mean_depth}')
+        raise GastPygError(f'mean_depth must be > 0 metres, got {mean_depth}')
     model.eval()
     lifter = fold_batch_norms(model)
     r = model.skeleton.root
@@ -172,9 +173,9 @@ def evaluate_trajectory(
                 relative = targets[subject][key][index][::downsample]
                 root = roots[subject][key][index][::downsample]
                 if not len(seq_2d) == len(relative) == len(root):
-                    raise ValueError(f'subject {subject!r}, action {key!r}, camera {index}: '
-                                     f'{len(seq_2d)} 2D, {len(relative)} 3D and {len(root)} root '
-                                     f'frames')
+                    raise GastPygError(f'subject {subject!r}, action {key!r}, camera {index}: '
+                                       f'{len(seq_2d)} 2D, {len(relative)} 3D and {len(root)} root '
+                                       f'frames')
                 pred = torch.from_numpy(lift_sequence(lifter, seq_2d, flip=flip,
                                                       root_relative=False, precision=precision))
                 target_root = torch.from_numpy(np.ascontiguousarray(root, dtype=np.float32))
@@ -196,7 +197,7 @@ def evaluate_trajectory(
                 for name, error in errors.items():
                     acc[name] += 1000 * error.item() * len(target)
     if not sums:
-        raise ValueError('nothing to evaluate: no sequences selected')
+        raise GastPygError('nothing to evaluate: no sequences selected')
     order = [name for name in H36M_ACTIONS if name in sums] + sorted(set(sums) - set(H36M_ACTIONS))
     per_action = {
         name: {**{m: sums[name][m] / sums[name]['frames'] for m in TRAJECTORY_METRICS},

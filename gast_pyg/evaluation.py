@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from gast_pyg.data import action_name
+from gast_pyg.data import DataError, action_name
+from gast_pyg.errors import GastPygError
 from gast_pyg.lifting import lift_sequence
 from gast_pyg.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
 from gast_pyg.models import TrajectoryModel
@@ -98,14 +99,14 @@ def evaluate(
     unweighted mean over actions, ``'per_joint': {joint_name: mm}``.
 
     Raises:
-        ValueError: For an unknown metric, an empty input, or a sequence whose 2D and 3D lengths
+        GastPygError: For an unknown metric, an empty input, or a sequence whose 2D and 3D lengths
             or joint counts differ (naming subject, action and camera).
     """
     unknown = sorted(set(metrics) - set(METRICS))
     if unknown:
-        raise ValueError(f'unknown metric {unknown[0]!r}; available: {", ".join(METRICS)}')
+        raise GastPygError(f'unknown metric {unknown[0]!r}; available: {", ".join(METRICS)}')
     if downsample < 1:
-        raise ValueError(f'downsample must be >= 1, got {downsample}')
+        raise GastPygError(f'downsample must be >= 1, got {downsample}')
     model.eval()
     lifter = fold_batch_norms(model)
     sums: dict[str, dict[str, float]] = {}
@@ -116,11 +117,12 @@ def evaluate(
         for camera, seq_2d in enumerate(cameras)
     ]
     if not sequences:
-        raise ValueError('nothing to evaluate: no sequences selected')
+        raise GastPygError('nothing to evaluate: no sequences selected')
     if per_joint:
         names_from = skeleton if skeleton is not None else getattr(model, 'skeleton', None)
         if names_from is None:
-            raise ValueError('per-joint errors need the skeleton (model.skeleton or skeleton=...)')
+            raise GastPygError('per-joint errors need the skeleton (model.skeleton or '
+                               'skeleton=...)')
         joint_names = names_from.joint_names
     else:
         joint_names = ()
@@ -132,13 +134,13 @@ def evaluate(
     for subject, key, camera, seq_2d, seq_3d in iterator:
         seq_2d, seq_3d = seq_2d[::downsample], seq_3d[::downsample]
         if seq_2d.shape[:2] != seq_3d.shape[:2]:
-            raise ValueError(
+            raise DataError(
                 f'subject {subject!r}, action {key!r}, camera {camera}: 2D {seq_2d.shape} and '
                 f'3D {seq_3d.shape} differ in frames or joints'
             )
         if per_joint and seq_3d.shape[1] != len(joint_names):
-            raise ValueError(f'subject {subject!r}, action {key!r}, camera {camera}: '
-                             f'{seq_3d.shape[1]} joints, the skeleton names {len(joint_names)}')
+            raise DataError(f'subject {subject!r}, action {key!r}, camera {camera}: '
+                            f'{seq_3d.shape[1]} joints, the skeleton names {len(joint_names)}')
         pred = torch.from_numpy(lift_sequence(lifter, seq_2d[..., :2], flip=flip,
                                               skeleton=skeleton, precision=precision,
                                               # a trajectory model's output is camera-space:
@@ -224,10 +226,10 @@ def format_per_joint_table(results: Mapping[str, Any], title: str | None = None)
     row per joint in skeleton order, one column per action and ``Avg`` (the mean over actions).
 
     Raises:
-        ValueError: When ``results`` has no per-joint errors.
+        GastPygError: When ``results`` has no per-joint errors.
     """
     if 'per_joint' not in results:
-        raise ValueError('no per-joint errors in the results; evaluate with per_joint=True')
+        raise GastPygError('no per-joint errors in the results; evaluate with per_joint=True')
     actions = results['actions']
     names = list(actions)
     header = ['Joint', *(H36M_ACTIONS.get(name, name) for name in names), 'Avg']

@@ -46,15 +46,21 @@ from typing import Dict, List, Tuple, Union
 import torch
 from torch import Tensor, nn
 
+from gast_pyg.errors import GastPygError
 from gast_pyg.files import staged_outputs
 from gast_pyg.lifting import lift_batch
 from gast_pyg.models.base import LiftingModel
 
-__all__ = ['FORMATS', 'SequenceModel', 'ExportReport', 'export_torchscript', 'export_onnx',
-           'export_model']
+__all__ = ['ExportError', 'FORMATS', 'SequenceModel', 'ExportReport', 'export_torchscript',
+           'export_onnx', 'export_model']
 
 PathLike = Union[str, os.PathLike]
 FORMATS = ('torchscript', 'onnx')
+
+
+class ExportError(GastPygError):
+    """An export that cannot be made or does not match eager PyTorch (a missing optional
+    package, an unknown format, a numerical mismatch)."""
 
 
 class SequenceModel(nn.Module):
@@ -121,14 +127,14 @@ def _compare(run, model: LiftingModel, atol: float, rtol: float) -> Tuple[float,
         with torch.no_grad():
             got = torch.as_tensor(run(x))
         if got.shape != expected.shape:
-            raise ValueError(f"export check: output {tuple(got.shape)} for input "
-                             f"{tuple(x.shape)}, eager gives {tuple(expected.shape)}")
+            raise ExportError(f"export check: output {tuple(got.shape)} for input "
+                              f"{tuple(x.shape)}, eager gives {tuple(expected.shape)}")
         error = float((got - expected).abs().max())
         size = float(expected.abs().max())
         if not error <= atol + rtol * size:
-            raise ValueError(f"the export differs from eager PyTorch on input {tuple(x.shape)}: "
-                             f"max |export - eager| = {error:.3g}, allowed {atol:g} + {rtol:g} * "
-                             f"{size:.3g} (max |eager|)")
+            raise ExportError(f"the export differs from eager PyTorch on input {tuple(x.shape)}: "
+                              f"max |export - eager| = {error:.3g}, allowed {atol:g} + {rtol:g} * "
+                              f"{size:.3g} (max |eager|)")
         worst, scale = max(worst, error), max(scale, size)
         shapes.append(tuple(x.shape))
     return worst, shapes, scale
@@ -183,14 +189,14 @@ def export_onnx(model: LiftingModel, path: PathLike, check: bool = True, opset: 
         import onnx  # noqa: F401
         import onnxscript  # noqa: F401
     except ImportError as error:
-        raise ValueError("ONNX export needs onnx and onnxscript: pip install 'gast-pyg[onnx]' "
-                         f"({error})") from error
+        raise ExportError("ONNX export needs onnx and onnxscript: pip install 'gast-pyg[onnx]' "
+                          f"({error})") from error
     if check:
         try:
             import onnxruntime
         except ImportError as error:
-            raise ValueError("checking the ONNX export needs onnxruntime: pip install "
-                             "'gast-pyg[onnx]' (or skip the check with --no-check)") from error
+            raise ExportError("checking the ONNX export needs onnxruntime: pip install "
+                              "'gast-pyg[onnx]' (or skip the check with --no-check)") from error
     import onnx
     model.eval()
     wrapper = SequenceModel(model)
@@ -230,5 +236,5 @@ def export_model(model: LiftingModel, path: PathLike, format: str, check: bool =
         return export_torchscript(model, path, check=check)
     if format == 'onnx':
         return export_onnx(model, path, check=check)
-    raise ValueError(f"unknown export format {format!r}; choose from {FORMATS}")
+    raise ExportError(f"unknown export format {format!r}; choose from {FORMATS}")
 

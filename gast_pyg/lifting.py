@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from gast_pyg.data.windows import flip_average, sequence_inputs
+from gast_pyg.errors import GastPygError
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.skeleton import Skeleton
 from gast_pyg.validation import check_finite, check_real
@@ -17,8 +18,8 @@ from gast_pyg.validation import check_finite, check_real
 __all__ = ['PRECISIONS', 'model_device_and_dtype', 'lift_batch', 'lift_sequence']
 
 #: The arithmetic :func:`lift_batch` offers: the model's own dtype, or its matrix products and
-#: convolutions under ``torch.autocast`` in bfloat16 (inference only; on CPUs with AMX 1.4x
-#: faster for 32 channels and 2.45x for 128, within 0.1 mm P1 on real motion; see the README).
+#: convolutions under ``torch.autocast`` in bfloat16 (inference only; speed and accuracy on CPUs
+#: with AMX: docs/performance-notes.md).
 PRECISIONS = ('float32', 'bfloat16')
 
 
@@ -42,7 +43,7 @@ def lift_batch(model: LiftingModel, inputs: torch.Tensor, precision: str = 'floa
     ``precision`` is ``'bfloat16'`` (:data:`PRECISIONS`). A non-finite output is refused.
     """
     if precision not in PRECISIONS:
-        raise ValueError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
+        raise GastPygError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
     model.eval()
     device, dtype = model_device_and_dtype(model)
     with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16,
@@ -71,12 +72,12 @@ def lift_sequence(model: LiftingModel, keypoints_2d: np.ndarray,
     x = np.asarray(keypoints_2d, dtype=np.float32)
     if model.in_features == 3:
         if scores is None:
-            raise ValueError("the model takes scores as a third input channel; pass scores")
+            raise GastPygError("the model takes scores as a third input channel; pass scores")
         x = np.concatenate([x, np.asarray(scores, dtype=np.float32)[..., None]], axis=-1)
     elif model.in_features != 2:
-        raise ValueError(f"models with in_features={model.in_features} are not supported")
+        raise GastPygError(f"models with in_features={model.in_features} are not supported")
     if x.ndim != 3 or x.shape[1] != model.num_joints:
-        raise ValueError(f"expected keypoints (frames, {model.num_joints}, 2), got {x.shape}")
+        raise GastPygError(f"expected keypoints (frames, {model.num_joints}, 2), got {x.shape}")
     inputs = sequence_inputs(x, model.receptive_field, model.causal)
     if flip:
         out = flip_average(functools.partial(lift_batch, model, precision=precision), inputs,

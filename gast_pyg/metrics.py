@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from gast_pyg.errors import GastPygError
 from gast_pyg.skeleton import Skeleton
 
 __all__ = ['mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve', 'weighted_mpjpe', 'TrajectoryLoss',
@@ -27,12 +28,12 @@ __all__ = ['mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve', 'weighted_mpjpe', 'Trajectory
 
 def _check_shapes(pred: Tensor, target: Tensor, min_dim: int = 2) -> None:
     if pred.shape != target.shape:
-        raise ValueError(
+        raise GastPygError(
             f'pred and target must have the same shape, got {tuple(pred.shape)} and '
             f'{tuple(target.shape)}'
         )
     if pred.dim() < min_dim:
-        raise ValueError(
+        raise GastPygError(
             f'expected at least {min_dim} dimensions (..., joints, coordinates), '
             f'got shape {tuple(pred.shape)}'
         )
@@ -96,7 +97,7 @@ def mpjve(pred: Tensor, target: Tensor) -> Tensor:
     """
     _check_shapes(pred, target, min_dim=3)
     if pred.shape[-3] < 2:
-        raise ValueError(f'expected at least 2 frames on axis -3, got shape {tuple(pred.shape)}')
+        raise GastPygError(f'expected at least 2 frames on axis -3, got shape {tuple(pred.shape)}')
     return mpjpe(torch.diff(pred, dim=-3), torch.diff(target, dim=-3))
 
 
@@ -159,8 +160,8 @@ def weighted_mpjpe(pred: Tensor, target: Tensor, weight: Tensor) -> Tensor:
     errors = torch.linalg.vector_norm(pred - target, dim=-1)
     if weight.dim() > errors.dim() or any(
             w not in (1, e) for w, e in zip(reversed(weight.shape), reversed(errors.shape))):
-        raise ValueError(f'weight of shape {tuple(weight.shape)} does not broadcast to the '
-                         f'errors (..., joints) {tuple(errors.shape)}')
+        raise GastPygError(f'weight of shape {tuple(weight.shape)} does not broadcast to the '
+                           f'errors (..., joints) {tuple(errors.shape)}')
     return (weight * errors).mean()
 
 

@@ -1,38 +1,33 @@
 """How the package uses the CPU: the number of torch threads and how idle threads wait.
 
 PyTorch's CPU wheels run their parallel regions on GNU OpenMP (libgomp). At every barrier an
-idle worker spins ``GOMP_SPINCOUNT`` times before it sleeps; libgomp's default is 300,000 spins
-(about 2 ms of CPU per idle gap, measured). On a machine whose cores are taken by other
-processes, a worker that spins holds a core the other worker needs to reach the barrier, so every one of the thousands of parallel
-regions of a training step can cost a scheduler time slice instead of microseconds: with one
-competing process on 2 cores a step ran 25-40x slower instead of 2x. Sleeping at once
-(``OMP_WAIT_POLICY=PASSIVE``) cures that but costs about 13 % on idle cores, where every small
-operation between two GEMMs then waits for a sleeping worker to be woken. Two defaults:
+idle worker spins ``GOMP_SPINCOUNT`` times before it sleeps. On a machine whose cores are taken
+by other processes, a worker that spins holds a core the other worker needs to reach the
+barrier, so each parallel region can cost a scheduler time slice; sleeping at once
+(``OMP_WAIT_POLICY=PASSIVE``) makes every small operation between two GEMMs on idle cores wait
+for a sleeping worker to be woken. Two defaults:
 
-* ``GOMP_SPINCOUNT=3000`` (:data:`DEFAULT_SPIN_COUNT`): about 0.07 ms of spinning, which
-  covers the gap between consecutive operations on idle cores (idle speed of the 27-frame
-  model within 4 % of libgomp's default on an Intel Xeon; 5-7 % below it, within the noise, on
-  a shared AMD EPYC host) and is too short to matter beside a
-  competitor (about half of the idle speed kept beside one busy process on 2 cores). libgomp
-  reads it once, when torch loads it, so :func:`set_default_wait_policy` runs when
-  :mod:`gast_pyg` is imported, and only takes effect if ``torch`` has not been imported yet; an
-  ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` already in the environment wins.
-* as many intra-op threads as cores this process may run on (``os.sched_getaffinity``). Two
-  threads beside a competing process stayed faster than one thread there (measured with
-  ``benchmarks/speed.py --under-load 1``), so the load average is not consulted: it lags, and
-  a stale value cost a lone run half its speed.
+* ``GOMP_SPINCOUNT=3000`` (:data:`DEFAULT_SPIN_COUNT`), a hundredth of libgomp's default: long
+  enough to cover the gap between consecutive operations on idle cores, short enough not to
+  hold a core a competing process needs. libgomp reads it once, when torch loads it, so
+  :func:`set_default_wait_policy` runs when :mod:`gast_pyg` is imported, and only takes effect
+  if ``torch`` has not been imported yet; an ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` already in
+  the environment wins.
+* as many intra-op threads as cores this process may run on (``os.sched_getaffinity``); the
+  load average is not consulted (it lags).
 
 :func:`configure_threads` applies the thread choice once; an explicit ``threads`` (the
 ``--threads`` option), ``GAST_PYG_THREADS``, ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` take
 precedence over the automatic choice, in that order.
 
-:func:`configure_allocator` (glibc only) keeps freed blocks of up to 32 MiB for reuse. glibc's
-``malloc`` serves large blocks with fresh ``mmap`` pages and unmaps them on ``free``, so every
-new activation tensor of a few MiB was zeroed page by page by the kernel again: 150,000 page
-faults per 2,000-frame pass of the 27-frame model. With the blocks kept (``M_MMAP_THRESHOLD``
-32 MiB, ``M_TRIM_THRESHOLD`` 512 MiB) whole-sequence inference ran 1.17x faster here. The peak
-memory does not grow; freed memory is returned to the system later. ``MALLOC_MMAP_THRESHOLD_``,
+:func:`configure_allocator` (glibc only) keeps freed blocks of up to 32 MiB for reuse
+(``M_MMAP_THRESHOLD`` 32 MiB, ``M_TRIM_THRESHOLD`` 512 MiB). glibc's ``malloc`` otherwise serves
+large blocks with fresh ``mmap`` pages and unmaps them on ``free``, so every new activation
+tensor of a few MiB is zeroed page by page by the kernel again. The peak memory does not grow;
+freed memory is returned to the system later. ``MALLOC_MMAP_THRESHOLD_``,
 ``MALLOC_TRIM_THRESHOLD_`` or ``GLIBC_TUNABLES`` in the environment leave glibc's own settings.
+
+The measurements behind these choices are in ``docs/performance-notes.md``.
 """
 from __future__ import annotations
 
@@ -40,6 +35,8 @@ import ctypes
 import os
 import sys
 from typing import Optional
+
+from gast_pyg.errors import GastPygError
 
 __all__ = ['DEFAULT_SPIN_COUNT', 'WAIT_VARIABLES', 'configure_allocator', 'configure_threads', 'default_threads',
            'set_default_wait_policy', 'wait_policy']
@@ -86,8 +83,8 @@ def _threads_from_environment() -> Optional[int]:
         if not text:
             continue
         if not text.isdigit() or int(text) < 1:
-            raise ValueError(f'environment variable {name}={text!r}: expected a positive '
-                             f'integer number of threads')
+            raise GastPygError(f'environment variable {name}={text!r}: expected a positive '
+                               f'integer number of threads')
         return int(text)
     return None
 
@@ -104,7 +101,7 @@ def configure_threads(threads: Optional[int] = None) -> int:
     import torch
 
     if threads is not None and threads < 1:
-        raise ValueError(f'threads: expected a positive integer, got {threads}')
+        raise GastPygError(f'threads: expected a positive integer, got {threads}')
     chosen = threads or _threads_from_environment() or default_threads()
     if torch.get_num_threads() != chosen:
         torch.set_num_threads(chosen)

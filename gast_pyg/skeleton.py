@@ -647,7 +647,7 @@ class Skeleton:
             * ``global``: the complete graph including self-loops (``J * J`` edges).
 
         Raises:
-            ValueError: For an unknown kind.
+            SkeletonError: For an unknown kind.
         """
         joints = range(self.num_joints)
         first_order = list(self.bones) + [(p, i) for i, p in self.bones]
@@ -664,7 +664,7 @@ class Skeleton:
         elif kind == "global":
             pairs = [(i, j) for i in joints for j in joints]
         else:
-            raise ValueError(
+            raise SkeletonError(
                 f"unknown edge kind {bounded_repr(kind)}; expected one of {self.edge_kinds}"
             )
         target_source = torch.tensor(sorted(set(pairs)), dtype=torch.long).reshape(-1, 2)

@@ -9,7 +9,7 @@ returns what the offline causal model gives for frame ``t`` on the whole sequenc
 :func:`gast_pyg.data.sequence_inputs` does (the first frame repeated ``rf - 1`` times before the
 start), up to float rounding (the products add in a different order: ~1e-6).
 
-Latency: ``gast-pyg latency`` (or ``python -m gast_pyg.streaming``) measures the per-frame time of
+Latency: ``gast-pyg latency`` measures the per-frame time of
 a random-weight model (default: 27 frames, 128 channels, causal, one thread) against its compute
 bound, the FLOPs of one receptive-field window in the strided form divided by the best GEMM rate
 measured in the same run, alternating with the model re-run on the whole window
@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from gast_pyg.data.windows import flip_average
+from gast_pyg.errors import GastPygError
 from gast_pyg.models.base import FrameMap, LiftingModel
 from gast_pyg.models.temporal import TemporalBlock, TemporalConv
 from gast_pyg.nn import fold_batch_norms
@@ -95,13 +96,13 @@ class StreamingLifter:
     new stream.
 
     Raises:
-        ValueError: For a non-causal model, whose output for frame ``t`` needs
+        GastPygError: For a non-causal model, whose output for frame ``t`` needs
             ``receptive_field // 2`` future frames.
     """
 
     def __init__(self, model: LiftingModel, flip: bool = False):
         if not getattr(model, 'causal', False):
-            raise ValueError(
+            raise GastPygError(
                 f"StreamingLifter needs a causal model (output frame t from input frames "
                 f"t-{getattr(model, 'receptive_field', 'rf')}+1..t); this "
                 f"{model.__class__.__name__} is not causal: each of its outputs needs "
@@ -154,7 +155,7 @@ class StreamingLifter:
         frame = torch.as_tensor(frame, dtype=self._dtype, device=self._device)
         expected = tuple(self._buffer.shape[1:])
         if tuple(frame.shape) != expected:
-            raise ValueError(f"expected one frame of shape {expected}, got {tuple(frame.shape)}")
+            raise GastPygError(f"expected one frame of shape {expected}, got {tuple(frame.shape)}")
         rf = self.receptive_field
         if self._position < 0:
             self._buffer[:] = frame
@@ -175,9 +176,8 @@ class StreamingLifter:
     def _traced_stages(self, batch: int) -> List[Tuple[nn.Module, FrameMap]]:
         """The per-frame part of every stage (graph attention blocks) traced into a fixed-shape
         TorchScript graph on one frame of ``batch`` streams: the same operations without the
-        Python around them (message passing bookkeeping, module calls), 20 % of a frame's
-        time for the 27-frame 128-channel model. The example frames come from one dummy frame
-        pushed through the state, which is reset afterwards."""
+        Python around them (message passing bookkeeping, module calls). The example frames come
+        from one dummy frame pushed through the state, which is reset afterwards."""
         if not self._stages:
             return []
         examples = []
@@ -193,8 +193,8 @@ class StreamingLifter:
         traced = []
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter('ignore', torch.jit.TracerWarning)
-            # torch.jit.trace is deprecated, but torch.export's graph runs in Python and took
-            # 4.8 against 3.8 ms per frame here.
+            # torch.jit.trace is deprecated, but torch.export's graph runs in Python (slower per
+            # frame: docs/performance-notes.md).
             warnings.simplefilter('ignore', DeprecationWarning)
             for (temporal, after), example in zip(self._stages, examples):
                 graph = torch.jit.trace(after, example.clone(), check_trace=False)
@@ -221,7 +221,7 @@ class StreamingLifter:
 def gemm_gflops(size: int = 1024, repeats: int = 10) -> float:
     """The best float32 GEMM rate in GFLOP/s on the current torch threads: the faster of
     ``torch.matmul`` and a channels-last 1x1 ``conv2d`` (the package's GEMM,
-    :func:`~gast_pyg.nn.channels_last.pointwise`) on ``size``-square operands, best of
+    :func:`gast_pyg.nn._kernels.pointwise`) on ``size``-square operands, best of
     ``repeats``."""
     weight = torch.randn(size, size)
     image = torch.randn(1, size, size, 1).contiguous(memory_format=torch.channels_last)
@@ -282,10 +282,3 @@ def measure_latency(model: LiftingModel, frames: int = 200, warmup: int = 20,
                 max=times[-1], fps=1000.0 / median, window_median=window_median,
                 speedup=window_median / median, gflop=gflop, step_gflop=step_gflop,
                 gemm_gflops=gemm, bound=bound, ratio=median / bound)
-
-
-if __name__ == '__main__':  # ``python -m gast_pyg.streaming`` is ``gast-pyg latency``
-    import sys
-
-    from gast_pyg.cli import main
-    sys.exit(main(['latency', *sys.argv[1:]]))

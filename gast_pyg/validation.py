@@ -15,6 +15,8 @@ from typing import Any, Union
 import numpy as np
 import torch
 
+from gast_pyg.errors import GastPygError
+
 __all__ = ['bounded_repr', 'safe_filename', 'check_real', 'check_finite', 'SAFE_NAME']
 
 #: A name safe as (part of) a file name on every platform: letters, digits, ``_ . -``, not
@@ -45,7 +47,7 @@ def safe_filename(text: str, limit: int = 64) -> str:
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
 
-def check_real(values: Any, what: str, error: type[Exception] = ValueError) -> None:
+def check_real(values: Any, what: str, error: type[Exception] = GastPygError) -> None:
     """Raise one ``error`` naming ``what`` if ``values`` (an array, a tensor or anything
     :func:`numpy.asarray` takes) holds complex numbers, whose imaginary part a conversion to
     float would drop silently."""
@@ -56,7 +58,7 @@ def check_real(values: Any, what: str, error: type[Exception] = ValueError) -> N
 
 
 def check_finite(named_values: Iterable[tuple[str, ArrayLike]], what: str,
-                 error: type[Exception] = ValueError) -> None:
+                 error: type[Exception] = GastPygError) -> None:
     """Raise one ``error`` naming ``what`` and the first of ``named_values`` (``(name,
     array or tensor)`` pairs) that holds NaN or infinity, with its count of bad values.
     Non-floating values are skipped."""
@@ -68,4 +70,4 @@ def check_finite(named_values: Iterable[tuple[str, ArrayLike]], what: str,
         if not bool(finite.all()):
             bad = int(finite.numel() - finite.sum())
             raise error(f'{what}: {name} holds NaN or infinite values ({bad} of '
-                             f'{finite.numel()}); expected finite numbers')
+                        f'{finite.numel()}); expected finite numbers')

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from gast_pyg.data.windows import sequence_inputs
+from gast_pyg.errors import GastPygError
 from gast_pyg.files import atomic_write, staged_outputs
 from gast_pyg.lifting import lift_batch
 from gast_pyg.models.base import LiftingModel
@@ -62,28 +63,28 @@ def _matplotlib():
         from matplotlib.figure import Figure
         from mpl_toolkits.mplot3d import Axes3D  # noqa: F401  (registers the 3d projection)
     except ImportError as error:
-        raise ValueError("pictures need matplotlib: pip install 'gast-pyg[viz]' "
-                         f"(or pip install matplotlib) ({error})") from error
+        raise GastPygError("pictures need matplotlib: pip install 'gast-pyg[viz]' "
+                           f"(or pip install matplotlib) ({error})") from error
     return matplotlib, animation, Figure, FigureCanvasAgg
 
 
 def require_matplotlib() -> None:
-    """Raise :class:`ValueError` (saying how to install it) unless matplotlib is usable."""
+    """Raise :class:`~gast_pyg.errors.GastPygError` (saying how to install it) unless matplotlib is usable."""
     _matplotlib()
 
 
 def check_writer(suffix: str) -> None:
-    """Raise :class:`ValueError` unless an animation can be written with ``suffix``
-    (``.gif``: matplotlib with Pillow; ``.mp4``: matplotlib and PyAV)."""
+    """Raise :class:`~gast_pyg.errors.GastPygError` unless an animation can be written with
+    ``suffix`` (``.gif``: matplotlib with Pillow; ``.mp4``: matplotlib and PyAV)."""
     _, animation, _, _ = _matplotlib()
     suffix = suffix.lower()
     if suffix == '.gif' and not animation.writers.is_available('pillow'):
-        raise ValueError("GIF output needs Pillow (pip install pillow)")
+        raise GastPygError("GIF output needs Pillow (pip install pillow)")
     if suffix == '.mp4':
         from gast_pyg.video.decoding import import_extra
         import_extra('av')
     if suffix not in ('.gif', '.mp4'):
-        raise ValueError(f"unknown animation format {suffix!r}; use .gif or .mp4")
+        raise GastPygError(f"unknown animation format {suffix!r}; use .gif or .mp4")
 
 
 def _figure(width: float, height: float, dpi: int = 100):
@@ -188,8 +189,8 @@ def render_animation(
         keypoints_2d, poses_3d = keypoints_2d[None], poses_3d[None]
     tracks, frames = poses_3d.shape[:2]
     if keypoints_2d.shape[:3] != poses_3d.shape[:3] or poses_3d.shape[2] != skeleton.num_joints:
-        raise ValueError(f"2D {keypoints_2d.shape} and 3D {poses_3d.shape} poses do not match "
-                         f"each other and skeleton '{skeleton.name}'")
+        raise GastPygError(f"2D {keypoints_2d.shape} and 3D {poses_3d.shape} poses do not match "
+                           f"each other and skeleton '{skeleton.name}'")
     track_ids = list(range(tracks)) if track_ids is None else [int(i) for i in track_ids]
     frame_indices = np.arange(frames) if frame_indices is None else np.asarray(frame_indices)
     if image_size is None:
@@ -315,8 +316,8 @@ def adaptive_matrices(model: LiftingModel) -> List[Optional[np.ndarray]]:
 def _blocks(model: LiftingModel):
     blocks = getattr(model, 'blocks', None)
     if blocks is None:
-        raise ValueError(f"{model.__class__.__name__} has no graph attention blocks "
-                         f"(attention figures need a GAST-Net)")
+        raise GastPygError(f"{model.__class__.__name__} has no graph attention blocks "
+                           f"(attention figures need a GAST-Net)")
     return list(blocks)
 
 
@@ -338,7 +339,7 @@ def global_attention(model: LiftingModel, keypoints_2d: np.ndarray,
     inputs = sequence_inputs(np.asarray(keypoints_2d, dtype=np.float32), rf, model.causal)
     frames = [int(t) for t in frames]
     if not frames or min(frames) < 0 or max(frames) >= inputs.size(1) - rf + 1:
-        raise ValueError(f"frames must lie in 0..{inputs.size(1) - rf}, got {frames}")
+        raise GastPygError(f"frames must lie in 0..{inputs.size(1) - rf}, got {frames}")
     windows = torch.cat([inputs[:, t:t + rf] for t in frames])
     captured: Dict[int, torch.Tensor] = {}
     handles = []
@@ -396,7 +397,7 @@ def plot_local_attention(model: LiftingModel, path: PathLike) -> Path:
     matrices = local_attention_matrices(model)
     graphs = sorted({name for m in matrices for name in m})
     if not graphs:
-        raise ValueError("the model has no local attention branch")
+        raise GastPygError("the model has no local attention branch")
     names = model.skeleton.joint_names
     figure = _figure(4.6 * len(graphs), 4.2 * len(matrices), 100)
     for i, blockwise in enumerate(matrices):
@@ -420,7 +421,7 @@ def plot_adaptive_matrices(model: LiftingModel, path: PathLike) -> Path:
     matrices = adaptive_matrices(model)
     present = [m for m in matrices if m is not None]
     if not present:
-        raise ValueError("the model has no adaptive matrices C_k")
+        raise GastPygError("the model has no adaptive matrices C_k")
     heads = max(m.shape[0] for m in present)
     names = model.skeleton.joint_names
     figure = _figure(3.6 * heads, 3.4 * len(matrices), 100)
@@ -446,13 +447,13 @@ def plot_global_attention(model: LiftingModel, keypoints_2d: np.ndarray, pixels:
     drawn on the 2D skeleton of each frame (``pixels`` ``(T, J, 2)``)."""
     names = model.skeleton.joint_names
     if joint not in names:
-        raise ValueError(f"unknown joint {joint!r}; skeleton '{model.skeleton.name}' has "
-                         f"{', '.join(names)}")
+        raise GastPygError(f"unknown joint {joint!r}; skeleton '{model.skeleton.name}' has "
+                           f"{', '.join(names)}")
     target = names.index(joint)
     attention = global_attention(model, keypoints_2d, frames)
     rows = [(i, a) for i, a in enumerate(attention) if a is not None]
     if not rows:
-        raise ValueError("the model has no data-dependent global attention B_k")
+        raise GastPygError("the model has no data-dependent global attention B_k")
     frame_indices = np.arange(len(pixels)) if frame_indices is None else frame_indices
     skeleton = model.skeleton
     figure = _figure(3.0 * len(frames) + 1.0, 3.4 * len(rows), 100)
@@ -499,8 +500,8 @@ def attention_figures(model: LiftingModel, prepared, joint: str, output_dir: Pat
                output_dir / f'fig7_global_attention_{safe_filename(joint)}.png',
                output_dir / 'fig8_adaptive_matrices.png']
     if joint not in model.skeleton.joint_names:
-        raise ValueError(f"unknown joint {joint!r}; skeleton '{model.skeleton.name}' has "
-                         f"{', '.join(model.skeleton.joint_names)}")
+        raise GastPygError(f"unknown joint {joint!r}; skeleton '{model.skeleton.name}' has "
+                           f"{', '.join(model.skeleton.joint_names)}")
 
     def where(target: Path) -> Path:
         return staging.stage(target) if staging is not None else target

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gast_pyg.data import ground_truth_2d, image_coordinates, load_h36m_cameras, synthetic_motion
-from gast_pyg.data.detector_noise import (
+from gast_pyg.detector_noise import (
     COCO_KEYPOINT_SIGMAS,
     DetectorNoise,
     add_detector_noise_2d,

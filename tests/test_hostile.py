@@ -113,7 +113,7 @@ def test_keypoint_archive_pickling_a_call_runs_nothing(tmp_path):
 
 
 def test_restricted_unpickler_reads_what_videopose3d_files_hold(tmp_path):
-    from gast_pyg.data.safe_pickle import load_npz
+    from gast_pyg.safe_pickle import load_npz
     positions = {'S1': {'Walking 1': [np.ones((3, 17, 2), np.float32)] * 2}}
     metadata = {'layout_name': 'h36m', 'num_joints': 17, 'keypoints_symmetry': [[4, 5], [1, 2]],
                 'scale': np.float64(2.5), 'nothing': None, 'flags': (True, False)}

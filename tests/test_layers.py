@@ -12,12 +12,10 @@ from gast_pyg.nn import (
     GraphAttentionBlock,
     LocalAttention,
     SemGraphConv,
-    channels_last,
     complete_edge_index,
-    dropout,
-    inplace_relu,
-    pointwise,
 )
+from gast_pyg.nn import _kernels
+from gast_pyg.nn._kernels import dropout, inplace_relu, pointwise
 
 
 def random_graph(num_nodes: int = 7, self_loops: bool = True) -> torch.Tensor:
@@ -244,7 +242,7 @@ def test_graph_buffers_follow_the_module_and_stay_out_of_the_state_dict():
 def test_pointwise_computes_x_w_plus_b_on_either_gemm_backend(monkeypatch, mkl):
     # Intel CPUs take F.linear (MKL), others oneDNN's channels-last 1x1 convolution; few rows
     # always F.linear. All must agree with the definition.
-    monkeypatch.setattr(channels_last, 'mkl_is_fast', lambda: mkl)
+    monkeypatch.setattr(_kernels, 'mkl_is_fast', lambda: mkl)
     weight, bias = torch.randn(9, 6), torch.randn(9)
     for shape in [(2, 40, 17, 6), (1, 1, 17, 6), (300, 6)]:
         x = torch.randn(shape)
@@ -256,7 +254,7 @@ def test_pointwise_computes_x_w_plus_b_on_either_gemm_backend(monkeypatch, mkl):
 def test_pointwise_gradients_on_either_gemm_backend(monkeypatch, mkl):
     # The oneDNN path has a backward pass of its own (transposed convolution, one matmul):
     # checked against finite differences, to second order, with and without a bias.
-    monkeypatch.setattr(channels_last, 'mkl_is_fast', lambda: mkl)
+    monkeypatch.setattr(_kernels, 'mkl_is_fast', lambda: mkl)
     x = torch.randn(3, 30, 5, 6, dtype=torch.float64, requires_grad=True)
     weight = torch.randn(4, 6, dtype=torch.float64, requires_grad=True)
     bias = torch.randn(4, dtype=torch.float64, requires_grad=True)
@@ -272,7 +270,7 @@ def test_pointwise_backward_under_autocast_matches_the_other_backend(monkeypatch
     # and returns float32 gradients, as F.linear's does.
     grads = []
     for mkl in (False, True):
-        monkeypatch.setattr(channels_last, 'mkl_is_fast', lambda: mkl)
+        monkeypatch.setattr(_kernels, 'mkl_is_fast', lambda: mkl)
         torch.manual_seed(0)
         x = torch.randn(4, 30, 5, 16, requires_grad=True)
         weight, bias = torch.randn(8, 16, requires_grad=True), torch.randn(8, requires_grad=True)

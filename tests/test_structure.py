@@ -22,27 +22,19 @@ def module_name(path: Path) -> str:
     return '.'.join(parts[:-1] if parts[-1] == '__init__' else parts)
 
 
-def _is_main_guard(node: ast.AST) -> bool:
-    return (isinstance(node, ast.If) and isinstance(node.test, ast.Compare)
-            and isinstance(node.test.left, ast.Name) and node.test.left.id == '__name__')
-
-
 def imported_modules(path: Path, modules: set[str]) -> set[str]:
-    """The package modules ``path`` imports, at module level or inside functions (lazily),
-    except under ``if __name__ == '__main__'``."""
+    """The package modules ``path`` imports, anywhere: at module level, inside functions
+    (lazily) and under ``if __name__ == '__main__'``."""
     tree = ast.parse(path.read_text())
-    skipped = {id(n) for guard in ast.walk(tree) if _is_main_guard(guard)
-               for n in ast.walk(guard)}
-    package = module_name(path) if path.name == '__init__.py' else module_name(path).rpartition('.')[0]
     found = set()
     for node in ast.walk(tree):
-        if id(node) in skipped:
-            continue
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ''
             if node.level:
+                name = module_name(path)
+                package = name if path.name == '__init__.py' else name.rpartition('.')[0]
                 base = '.'.join(package.split('.')[:len(package.split('.')) - node.level + 1]
                                 + ([base] if base else []))
             names = [f'{base}.{alias.name}' if f'{base}.{alias.name}' in modules else base
@@ -90,6 +82,50 @@ def test_the_package_has_no_import_cycle():
     assert 'gast_pyg.cli.train' in graph and 'gast_pyg.training' in graph['gast_pyg.cli.train']
     cycle = find_cycle(graph)
     assert cycle is None, ' -> '.join(cycle)
+
+
+def test_imports_under_a_main_guard_and_in_functions_count(tmp_path):
+    sample = tmp_path / 'sample.py'
+    sample.write_text("def f():\n    from gast_pyg import lifting\n\n\n"
+                      "if __name__ == '__main__':\n    from gast_pyg.cli import main\n")
+    modules = {'gast_pyg.lifting', 'gast_pyg.cli'}
+    assert imported_modules(sample, modules) == {'gast_pyg.lifting', 'gast_pyg.cli'}
+
+
+def test_keypoint_modules_import_their_siblings_not_the_package():
+    graph = import_graph()
+    modules = {name for name in graph if name.startswith('gast_pyg.keypoints.')}
+    assert {'gast_pyg.keypoints.layouts', 'gast_pyg.keypoints.gaps',
+            'gast_pyg.keypoints.preparation', 'gast_pyg.keypoints.demo_json',
+            'gast_pyg.keypoints.arrays'} <= modules
+    assert sorted(name for name in modules if 'gast_pyg.keypoints' in graph[name]) == []
+
+
+def test_data_and_keypoints_do_not_import_each_other():
+    def inside(module: str, package: str) -> bool:
+        return module == package or module.startswith(package + '.')
+
+    graph = import_graph()
+    crossings = sorted(
+        (module, imported) for module, imports in graph.items() for imported in imports
+        for a, b in (('gast_pyg.data', 'gast_pyg.keypoints'),
+                     ('gast_pyg.keypoints', 'gast_pyg.data'))
+        if inside(module, a) and inside(imported, b))
+    assert crossings == []
+
+
+def test_nn_exports_the_layers_not_the_kernels():
+    import torch
+
+    import gast_pyg.nn
+    from gast_pyg.nn import _kernels
+    exported = {name: getattr(gast_pyg.nn, name) for name in gast_pyg.nn.__all__}
+    assert {'SemGraphConv', 'LocalAttention', 'GlobalGraphAttention', 'GraphAttentionBlock',
+            'Pointwise'} <= set(exported)
+    functions = sorted(name for name, value in exported.items()
+                       if not (isinstance(value, type) and issubclass(value, torch.nn.Module)))
+    assert functions == ['complete_edge_index', 'fold_batch_norms']
+    assert not set(_kernels.__all__) & set(dir(gast_pyg.nn))
 
 
 def test_the_cycle_finder_finds_a_cycle():
@@ -195,7 +231,7 @@ def test_layout_rows_and_names_are_read_as_written():
     rows = layout_rows(text)
     assert rows == [(['errors.py'], []), (['cli/'], None)]
     assert name_matches('cli/', 'gast_pyg.cli.train') == 1
-    assert name_matches('data/detector_noise.py', 'gast_pyg.data.detector_noise') == 2
+    assert name_matches('data/pipeline.py', 'gast_pyg.data.pipeline') == 2
     assert name_matches('data/', 'gast_pyg.database') == 0
     assert name_matches('__init__.py', 'gast_pyg') == 2 and not name_matches('__init__.py',
                                                                                 'gast_pyg.cli')
@@ -311,12 +347,61 @@ def test_config_sets_defaults_explicit_options_win_and_the_run_writes_it(tmp_pat
         written, checkpoint_dir=str(again))
 
 
-def test_python_m_gast_pyg_streaming_is_the_latency_command():
-    import os
-    import subprocess
-    import sys
-    done = subprocess.run([sys.executable, '-m', 'gast_pyg.streaming', '--help'],
-                          capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, PYTHONPATH=str(PACKAGE.parent)))
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith('usage: gast-pyg latency') and '(default: 200)' in done.stdout
+# Errors --------------------------------------------------------------------------------------
+
+#: TEMPORARY: files being rewritten by the typed-configuration work (issue 24, items 1-3), which
+#: removes their bare ``raise ValueError`` and gives ``PretrainedError`` the ``GastPygError``
+#: base. Remove this constant (and its uses below) when that work lands.
+_PENDING_FILES = frozenset({'training.py', 'inference.py', 'pretrained.py', 'cli/report.py'})
+
+#: The only bare ``raise ValueError`` kept, and why: not bad input but a defect of the code.
+_VALUE_ERRORS_KEPT = {
+    'nn/fusion.py': 'a model class declaring a batch-norm pair it does not have',
+}
+
+
+def package_sources() -> dict[str, Path]:
+    return {path.relative_to(PACKAGE).as_posix(): path for path in PACKAGE.rglob('*.py')}
+
+
+def raises_of(path: Path, name: str) -> int:
+    """How many ``raise NAME(...)`` / ``raise NAME`` statements the source of ``path`` has."""
+    count = 0
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            count += isinstance(exc, ast.Name) and exc.id == name
+    return count
+
+
+def test_every_error_class_of_the_package_is_a_gast_pyg_error():
+    import importlib
+
+    found = {}
+    for relative, path in package_sources().items():
+        if relative.endswith('__main__.py') or relative in _PENDING_FILES:
+            continue
+        names = [node.name for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.ClassDef) and node.name.endswith('Error')]
+        if names:
+            module = importlib.import_module(module_name(path))
+            found.update({f'{relative}:{name}': getattr(module, name) for name in names})
+    assert {'errors.py:GastPygError', 'safe_pickle.py:ArrayFileError',
+            'video/decoding.py:VideoError', 'keypoints/sequence.py:KeypointError',
+            'models/base.py:ModelError', 'export.py:ExportError'} <= set(found)
+    assert sorted(name for name, cls in found.items() if not issubclass(cls, GastPygError)) == []
+    assert all(issubclass(cls, ValueError) for cls in found.values())
+
+
+def test_no_bare_value_error_is_raised_for_input():
+    counts = {relative: n for relative, path in package_sources().items()
+              if (n := raises_of(path, 'ValueError'))}
+    assert sorted(set(counts) - _PENDING_FILES - set(_VALUE_ERRORS_KEPT)) == []
+    assert sorted(set(_VALUE_ERRORS_KEPT) - set(counts)) == []  # no stale exemption
+
+
+def test_raises_of_counts_raise_statements(tmp_path):
+    sample = tmp_path / 'sample.py'
+    sample.write_text('def f(x):\n    if x:\n        raise ValueError("x")\n    raise ValueError\n'
+                      'ValueError("not raised")\nraise KeyError(1)\n')
+    assert raises_of(sample, 'ValueError') == 2 and raises_of(sample, 'KeyError') == 1

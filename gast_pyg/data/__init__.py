@@ -1,14 +1,13 @@
 """Data: VideoPose3D-format loaders, Human3.6M and HumanEva-I cameras, training windows, synthetic
-motion and the 2D noise model (the training data pipeline, which also uses
-:mod:`gast_pyg.keypoints`, is :mod:`gast_pyg.data.pipeline`)."""
+motion and the 2D noise model (the training data pipeline is :mod:`gast_pyg.data.pipeline`; the
+detector-like 2D augmentation, which also uses :mod:`gast_pyg.keypoints`, is
+:mod:`gast_pyg.detector_noise`)."""
 from gast_pyg.data.cameras import (
     Camera,
     back_project,
     camera_to_world,
-    image_coordinates,
     load_h36m_cameras,
     load_humaneva_cameras,
-    normalize_screen_coordinates,
     project_to_2d,
     quaternion_to_matrix,
     world_to_camera,
@@ -31,6 +30,7 @@ from gast_pyg.data.noise import NOISE_OUTLIER_RATE, NOISE_OUTLIER_SCALE, add_noi
 from gast_pyg.data.subjects import resolve_subjects, shared_subjects
 from gast_pyg.data.synthetic import synthetic_motion
 from gast_pyg.data.windows import WindowSampler, flip_average, flip_pose, sequence_inputs
+from gast_pyg.screen import image_coordinates, normalize_screen_coordinates
 
 __all__ = [
     'Camera',

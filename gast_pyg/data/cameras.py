@@ -1,5 +1,5 @@
-"""Camera models of Human3.6M and HumanEva-I: extrinsic transforms, distorted projection,
-screen normalisation.
+"""Camera models of Human3.6M and HumanEva-I: extrinsic transforms, distorted projection
+(screen normalisation, re-exported here, is :mod:`gast_pyg.screen`).
 
 All functions take and return :mod:`numpy` arrays. They compute in float64 and return arrays of
 the input points' floating dtype (float32 data stays float32). Points are row vectors in the last
@@ -18,6 +18,8 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
+
+from gast_pyg.screen import float_dtype, image_coordinates, normalize_screen_coordinates
 
 __all__ = [
     'Camera',
@@ -149,10 +151,6 @@ def _read_cameras(name: str) -> dict[str, tuple[Camera, ...]]:
     return cameras
 
 
-def _float_dtype(X: np.ndarray) -> np.dtype:
-    return X.dtype if np.issubdtype(X.dtype, np.floating) else np.dtype(np.float64)
-
-
 def quaternion_to_matrix(q: np.ndarray) -> np.ndarray:
     """Rotation matrices ``(..., 3, 3)`` of quaternions ``(..., 4)`` ordered ``(w, x, y, z)``.
 
@@ -176,7 +174,7 @@ def world_to_camera(X: np.ndarray, R_quat: np.ndarray, t: np.ndarray) -> np.ndar
     """
     X = np.asarray(X)
     R = quaternion_to_matrix(R_quat)
-    return ((X - np.asarray(t, dtype=np.float64)) @ R).astype(_float_dtype(X), copy=False)
+    return ((X - np.asarray(t, dtype=np.float64)) @ R).astype(float_dtype(X), copy=False)
 
 
 def camera_to_world(X: np.ndarray, R_quat: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -184,7 +182,7 @@ def camera_to_world(X: np.ndarray, R_quat: np.ndarray, t: np.ndarray) -> np.ndar
     X = np.asarray(X)
     R = quaternion_to_matrix(R_quat)
     return (X.astype(np.float64) @ R.T + np.asarray(t, dtype=np.float64)).astype(
-        _float_dtype(X), copy=False
+        float_dtype(X), copy=False
     )
 
 
@@ -208,7 +206,7 @@ def project_to_2d(X_cam: np.ndarray, intrinsic: np.ndarray) -> np.ndarray:
     radial = 1 + r2 * (k[0] + r2 * (k[1] + r2 * k[2]))
     tangential = u @ p[:, None]
     distorted = u * (radial + tangential) + p * r2
-    return (f * distorted + c).astype(_float_dtype(X_cam), copy=False)
+    return (f * distorted + c).astype(float_dtype(X_cam), copy=False)
 
 
 def back_project(
@@ -231,20 +229,4 @@ def back_project(
         radial = 1 + r2 * (k[0] + r2 * (k[1] + r2 * k[2]))
         u = (distorted - p * r2) / (radial + u @ p[:, None])
     z = np.broadcast_to(np.asarray(depth, dtype=np.float64), u.shape[:-1])[..., None]
-    return np.concatenate([u * z, z], axis=-1).astype(_float_dtype(points_2d), copy=False)
-
-
-def normalize_screen_coordinates(X: np.ndarray, w: int, h: int) -> np.ndarray:
-    """Pixels ``(..., 2)`` to screen coordinates: ``x / w * 2 - [1, h / w]``.
-
-    ``[0, w]`` maps to ``[-1, 1]`` horizontally and ``[0, h]`` to ``[-h / w, h / w]`` vertically,
-    preserving the aspect ratio.
-    """
-    X = np.asarray(X)
-    return (X / w * 2 - np.array([1, h / w])).astype(_float_dtype(X), copy=False)
-
-
-def image_coordinates(X: np.ndarray, w: int, h: int) -> np.ndarray:
-    """Inverse of :func:`normalize_screen_coordinates`: screen ``(..., 2)`` to pixels."""
-    X = np.asarray(X)
-    return ((X + np.array([1, h / w])) * w / 2).astype(_float_dtype(X), copy=False)
+    return np.concatenate([u * z, z], axis=-1).astype(float_dtype(points_2d), copy=False)

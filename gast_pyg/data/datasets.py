@@ -14,14 +14,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from gast_pyg.data.cameras import (
-    Camera,
-    normalize_screen_coordinates,
-    project_to_2d,
-    world_to_camera,
-)
+from gast_pyg.data.cameras import Camera, project_to_2d, world_to_camera
 from gast_pyg.errors import GastPygError
-from gast_pyg.data.safe_pickle import ArrayFileError, load_npz
+from gast_pyg.safe_pickle import ArrayFileError, load_npz
+from gast_pyg.screen import normalize_screen_coordinates
 from gast_pyg.skeleton import Skeleton
 from gast_pyg.validation import check_real
 
@@ -65,7 +61,7 @@ def _where(path: PathLike | None, subject: str, action: str, camera: int | None 
 
 def _read_entries(path: PathLike, key: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
     """Entry ``key`` (required) and the present ``optional`` entries of an ``.npz``, object arrays
-    unpickled by :func:`~gast_pyg.data.safe_pickle.load_npz` (plain data only)."""
+    unpickled by :func:`~gast_pyg.safe_pickle.load_npz` (plain data only)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f'{path}: file not found; expected a VideoPose3D .npz file')
@@ -131,7 +127,7 @@ def load_positions_3d(
     Returns ``{subject: {action: float32 (T, J, 3)}}`` with ``J = skeleton.num_joints``. Files
     holding the 32 raw Human3.6M joints are reduced to :data:`H36M_KEPT_JOINTS` when the skeleton
     has 17 joints; files already holding ``J`` joints are kept as they are. The file's pickles
-    may hold only plain data and arrays (:mod:`gast_pyg.data.safe_pickle`); nothing in it is run.
+    may hold only plain data and arrays (:mod:`gast_pyg.safe_pickle`); nothing in it is run.
 
     Raises:
         DataError: If the file is missing, not an npz archive, truncated or lacks
@@ -216,7 +212,7 @@ def normalize_keypoints(
 ) -> dict[str, dict[str, list[np.ndarray]]]:
     """Pixel keypoints ``(T, J, 2|3)`` per camera to screen coordinates (channels 0-1 only).
 
-    Uses each camera's resolution (:func:`~gast_pyg.data.cameras.normalize_screen_coordinates`);
+    Uses each camera's resolution (:func:`~gast_pyg.screen.normalize_screen_coordinates`);
     a score channel is kept unchanged. Returns new arrays in the input structure.
 
     Raises:

@@ -30,7 +30,7 @@ from gast_pyg.data.datasets import (
     normalize_keypoints,
     select,
 )
-from gast_pyg.data.detector_noise import DetectorNoise, add_detector_noise_2d, detector_sigmas
+from gast_pyg.detector_noise import DetectorNoise, add_detector_noise_2d, detector_sigmas
 from gast_pyg.data.noise import add_noise_2d
 from gast_pyg.data.synthetic import synthetic_motion
 from gast_pyg.skeleton import Skeleton
@@ -39,7 +39,7 @@ __all__ = ['AUGMENTATIONS_2D', 'PoseData', 'load_data', 'identical_motions', 'fl
 
 #: Choices of ``DataConfig.augment_2d``: the 2D the training windows are cut from. ``'none'``:
 #: the 2D of ``data_2d`` / ``noise_2d``; ``'detector'``: detector-like 2D made from the ground-truth
-#: projections (:func:`~gast_pyg.data.detector_noise.add_detector_noise_2d`).
+#: projections (:func:`~gast_pyg.detector_noise.add_detector_noise_2d`).
 AUGMENTATIONS_2D = ('none', 'detector')
 
 Nested = dict[str, dict[str, list[np.ndarray]]]

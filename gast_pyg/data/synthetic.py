@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from gast_pyg.data.datasets import DataError
 from gast_pyg.skeleton import Skeleton
 
 __all__ = ['synthetic_motion']
@@ -44,11 +45,11 @@ def synthetic_motion(
     Human3.6M cameras of S1, S5, S6, S7 and S8. Deterministic for a given ``seed``.
 
     Raises:
-        ValueError: If the skeleton is not the h36m layout, or a count is not positive.
+        DataError: If the skeleton is not the h36m layout, or a count is not positive.
     """
     skeleton = Skeleton.load(skeleton)
     if num_sequences < 1 or frames < 1:
-        raise ValueError(f'num_sequences and frames must be >= 1, got {num_sequences}, {frames}')
+        raise DataError(f'num_sequences and frames must be >= 1, got {num_sequences}, {frames}')
     rng = np.random.default_rng(seed)
     order = _joint_order(skeleton)
     return {
@@ -69,7 +70,7 @@ _JOINTS = (
 
 def _joint_order(skeleton: Skeleton) -> list[int]:
     if sorted(skeleton.joint_names) != sorted(_JOINTS):
-        raise ValueError(
+        raise DataError(
             f'synthetic_motion needs the 17 joints of the h36m layout, got skeleton '
             f'{skeleton.name!r} with joints {list(skeleton.joint_names)}'
         )

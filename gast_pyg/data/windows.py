@@ -25,7 +25,7 @@ ArrayOrTensor = TypeVar('ArrayOrTensor', np.ndarray, Tensor)
 
 def _padding(receptive_field: int, causal: bool) -> tuple[int, int]:
     if receptive_field < 1 or receptive_field % 2 == 0:
-        raise ValueError(f'receptive_field must be a positive odd integer, got {receptive_field}')
+        raise DataError(f'receptive_field must be a positive odd integer, got {receptive_field}')
     half = receptive_field // 2
     return (receptive_field - 1, 0) if causal else (half, half)
 
@@ -79,7 +79,7 @@ class WindowSampler:
 
     Raises:
         DataError: If the sequences are inconsistent (counts, lengths, joints, channels).
-        ValueError: For an invalid receptive field, downsample factor or batch size, or
+        DataError: For an invalid receptive field, downsample factor or batch size, or
             ``flip_augment`` without a skeleton.
     """
 
@@ -99,11 +99,11 @@ class WindowSampler:
     ) -> None:
         left, right = _padding(receptive_field, causal)
         if downsample < 1:
-            raise ValueError(f'downsample must be >= 1, got {downsample}')
+            raise DataError(f'downsample must be >= 1, got {downsample}')
         if batch_size < 1:
-            raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+            raise DataError(f'batch_size must be >= 1, got {batch_size}')
         if flip_augment and skeleton is None:
-            raise ValueError('flip_augment=True needs the skeleton (its left/right joints)')
+            raise DataError('flip_augment=True needs the skeleton (its left/right joints)')
         if len(poses_2d) != len(poses_3d) or not poses_2d:
             raise DataError(
                 f'expected the same non-zero number of 2D and 3D sequences, got {len(poses_2d)} '

@@ -11,9 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from gast_pyg.keypoints import COCO_JOINTS, KeypointError
 from gast_pyg.keypoints.detections import (COCO_LAYOUT, Detections, JointLayout,
                                            build_detections, instance_points)
+from gast_pyg.keypoints.layouts import COCO_JOINTS
+from gast_pyg.keypoints.sequence import KeypointError
 from gast_pyg.keypoints.wholebody import WHOLEBODY_133
 
 __all__ = ['HALPE_26', 'read_alphapose', 'is_alphapose']

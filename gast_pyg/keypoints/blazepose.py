@@ -19,8 +19,8 @@ left_toe / right_toe        31 left_foot_index / 32 right_foot_index
 
 Mouth corners (9, 10) and heels (29, 30) are unused: COCO-17 has no mouth and the 19-joint
 ``h36m_toes`` skeleton has no heel (its ankle is the ankle landmark, its toe the foot index). From
-COCO-17, :data:`~gast_pyg.keypoints.COCO_TO_H36M` gives the 17 Human3.6M joints. The score of
-each point is the landmark's ``visibility``.
+COCO-17, :data:`~gast_pyg.keypoints.layouts.COCO_TO_H36M` gives the 17 Human3.6M joints. The
+score of each point is the landmark's ``visibility``.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ Every importer (:mod:`gast_pyg.keypoints.formats`) and the built-in video detect
 detector's own joint order, described by a :class:`JointLayout`. :func:`common_points` converts
 any layout to the common layout :data:`COCO_TOE_JOINTS` (COCO-17 plus a toe per foot, NaN where
 the detector has no feet), and :func:`to_skeleton` goes on to the model's skeleton (``coco``,
-``h36m`` through :func:`~gast_pyg.keypoints.coco_to_h36m`, ``h36m_toes``).
+``h36m`` through :func:`~gast_pyg.keypoints.layouts.coco_to_h36m`, ``h36m_toes``).
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from gast_pyg.keypoints import COCO_JOINTS, KeypointError, coco_to_h36m
+from gast_pyg.keypoints.layouts import COCO_JOINTS, coco_to_h36m
+from gast_pyg.keypoints.sequence import KeypointError
 from gast_pyg.skeleton import Skeleton
 
 __all__ = ['JointLayout', 'Detections', 'COCO_TOE_JOINTS', 'COCO_LAYOUT', 'common_points',

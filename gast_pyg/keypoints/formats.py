@@ -1,16 +1,19 @@
-"""Keypoint files of other tools, recognised from their content.
+"""Keypoint files, recognised from their suffix or content, and the reader for each.
 
-:func:`read_detections` reads any of :data:`FORMATS` into :class:`~gast_pyg.keypoints.detections.
-Detections` (every person of every frame, with the file's track ids when it has them):
+:func:`read_keypoints` reads one person from the demo JSON
+(:mod:`~gast_pyg.keypoints.demo_json`) or a NumPy array (:mod:`~gast_pyg.keypoints.arrays`).
+:func:`read_detections` reads any of :data:`FORMATS` into
+:class:`~gast_pyg.keypoints.detections.Detections` (every person of every frame, with the file's
+track ids when it has them):
 
 ==============  ==============================================================================
 format          what is recognised
 ==============  ==============================================================================
 ``gast``        the HRNet / GAST-Net demo JSON (``{"data": [{"frame_index", "skeleton": [{"pose",
-                "score"}]}]}``, see :func:`~gast_pyg.keypoints.read_keypoints`), COCO-17, every
-                person of a frame kept
-``array``       ``.npy`` / ``.npz`` ``(T, 17, 2|3)``, one person (:func:`~gast_pyg.keypoints.
-                read_keypoints`)
+                "score"}]}]}``, :mod:`~gast_pyg.keypoints.demo_json`), COCO-17, every person
+                of a frame kept
+``array``       ``.npy`` / ``.npz`` ``(T, 17, 2|3)``, one person (:mod:`~gast_pyg.keypoints.
+                arrays`)
 ``openpose``    a folder of OpenPose ``*_keypoints.json`` (or one such file): BODY_25, COCO-18
 ``alphapose``   ``alphapose-results.json``: a list of ``image_id`` / ``keypoints`` / ``idx``
                 entries: COCO-17, Halpe-26, COCO-WholeBody-133
@@ -28,17 +31,16 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple, Union
 
-import numpy as np
-
-from gast_pyg.keypoints import KeypointError, read_keypoints
 from gast_pyg.keypoints.alphapose import is_alphapose, read_alphapose
-from gast_pyg.keypoints.detections import (COCO_LAYOUT, Detections, build_detections,
-                                           instance_points)
+from gast_pyg.keypoints.arrays import read_array_detections, read_keypoint_array
+from gast_pyg.keypoints.demo_json import is_demo_json, read_demo_detections, read_demo_json
+from gast_pyg.keypoints.detections import Detections
 from gast_pyg.keypoints.mmpose import is_mmpose, read_mmpose
 from gast_pyg.keypoints.openpose import is_openpose, read_openpose
+from gast_pyg.keypoints.sequence import KeypointError, KeypointSequence
 from gast_pyg.keypoints.wholebody import is_wholebody, read_wholebody
 
-__all__ = ['FORMATS', 'read_detections', 'detect_format', 'load_json']
+__all__ = ['FORMATS', 'read_keypoints', 'read_detections', 'detect_format', 'load_json']
 
 PathLike = Union[str, os.PathLike]
 
@@ -55,62 +57,45 @@ def load_json(path: Path) -> Any:
         raise KeypointError(f"{path}: not a UTF-8 text (JSON) file: {error}") from error
 
 
-def _is_gast(content: Any) -> bool:
-    frames = content.get('data') if isinstance(content, dict) else content
-    return (isinstance(frames, list) and bool(frames) and isinstance(frames[0], dict)
-            and ('skeleton' in frames[0] or 'frame_index' in frames[0]))
-
-
-def _read_gast(path: Path, content: Any) -> Detections:
-    """The demo JSON with every person kept (``read_keypoints`` keeps the best one per frame)."""
-    frames = content.get('data') if isinstance(content, dict) else content
-    if not isinstance(frames, list) or not frames:
-        raise KeypointError(f"{path}: expected a JSON object with a non-empty 'data' list of "
-                            f"frames")
-    rows = []
-    for i, frame in enumerate(frames):
-        where = f"{path}: data[{i}]"
-        index = frame.get('frame_index', i) if isinstance(frame, dict) else None
-        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
-            raise KeypointError(f"{where}.frame_index: expected a non-negative integer, "
-                                f"got {index!r}")
-        people = frame.get('skeleton', [])
-        if not isinstance(people, list):
-            raise KeypointError(f"{where}.skeleton: expected a list of people")
-        for k, person in enumerate(people):
-            if not isinstance(person, dict) or 'pose' not in person:
-                raise KeypointError(f"{where}.skeleton[{k}]: expected an object with 'pose'")
-            score = person.get('score')
-            if isinstance(score, list):
-                score = [s[0] if isinstance(s, list) and len(s) == 1 else s for s in score]
-            rows.append((index, instance_points(person['pose'], f"{where}.skeleton[{k}].pose",
-                                                score), None))
-    first = min(frame.get('frame_index', i) for i, frame in enumerate(frames))
-    image_size = None
-    if isinstance(content, dict) and 'width' in content and 'height' in content:
-        image_size = (int(content['width']), int(content['height']))
-    return build_detections(rows, (COCO_LAYOUT,), str(path), num_frames=len(frames),
-                            image_size=image_size, first_frame=first)
-
-
-def _read_array(path: Path) -> Detections:
-    sequence = read_keypoints(path, 'coco')
-    present = np.isfinite(sequence.xy).all(-1).any(-1)
-    points = np.concatenate([sequence.xy, sequence.scores[..., None]], axis=-1)[present]
-    return Detections(sequence.frame_indices[present], points, None, sequence.frame_indices,
-                      COCO_LAYOUT, sequence.image_size, str(path))
-
-
 #: ``name -> (recognises the parsed JSON, reader)``, tried in this order; ``array`` goes by the
 #: file suffix.
 FORMATS: Dict[str, Optional[Tuple[Callable[[Any], bool], Callable[[Path, Any], Detections]]]] = {
-    'gast': (_is_gast, _read_gast),
+    'gast': (is_demo_json, read_demo_detections),
     'openpose': (is_openpose, lambda path, content: read_openpose(path, load_json)),
     'alphapose': (is_alphapose, read_alphapose),
     'mmpose': (is_mmpose, read_mmpose),
     'wholebody': (is_wholebody, read_wholebody),
     'array': None,
 }
+
+
+def read_keypoints(path: PathLike, layout: str = 'coco') -> KeypointSequence:
+    """Read detections of one person from ``path``.
+
+    ``.json``: the HRNet / GAST-Net demo layout (:mod:`~gast_pyg.keypoints.demo_json`); a bare
+    list of frames is accepted too. Frames are placed by ``frame_index`` (their position when
+    absent); frames between the first and the last index that the file leaves out, or that have
+    an empty ``skeleton`` list, are frames without a person. With several people in a frame, the one with
+    the highest mean score is taken (track people beforehand for multi-person videos). Optional
+    top-level ``width`` and ``height`` give the image size.
+
+    ``.npy``: an array ``(T, J, 2|3)``, the third channel the scores. ``.npz``: the same under
+    ``keypoints`` (or ``positions_2d`` / ``keypoints_2d``, or the only array), with optional
+    ``scores`` ``(T, J)``, ``frame_indices`` ``(T,)`` and ``width`` / ``height``.
+
+    ``layout`` is ``'coco'`` (17 COCO keypoints) or a skeleton name whose joint order the file
+    already uses. Raises :class:`KeypointError` with one clear message on any malformed input.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise KeypointError(f"{path}: no such keypoint file")
+    suffix = path.suffix.lower()
+    if suffix == '.json':
+        return read_demo_json(path, layout)
+    if suffix in ('.npy', '.npz'):
+        return read_keypoint_array(path, layout)
+    raise KeypointError(f"{path}: unknown keypoint file type {path.suffix!r}; "
+                        f"expected .json, .npy or .npz")
 
 
 def detect_format(path: PathLike, content: Any = None) -> str:
@@ -147,7 +132,7 @@ def read_detections(path: PathLike, format: Optional[str] = None) -> Detections:
             content = load_json(path)
         format = detect_format(path, content)
     if format == 'array':
-        return _read_array(path)
+        return read_array_detections(path)
     if format == 'openpose':
         return read_openpose(path, load_json)
     if path.is_dir():

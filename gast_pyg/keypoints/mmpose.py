@@ -13,11 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, List
 
-from gast_pyg.keypoints import KeypointError
 from gast_pyg.keypoints.alphapose import HALPE_26
 from gast_pyg.keypoints.blazepose import BLAZEPOSE_33
 from gast_pyg.keypoints.detections import (COCO_LAYOUT, Detections, build_detections,
                                            instance_points)
+from gast_pyg.keypoints.sequence import KeypointError
 from gast_pyg.keypoints.wholebody import WHOLEBODY_133
 
 __all__ = ['read_mmpose', 'is_mmpose']

@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 from typing import Any, List
 
-from gast_pyg.keypoints import KeypointError
 from gast_pyg.keypoints.detections import (Detections, JointLayout, build_detections,
                                            instance_points)
+from gast_pyg.keypoints.sequence import KeypointError
 
 __all__ = ['BODY_25', 'COCO_18', 'read_openpose', 'is_openpose']
 

@@ -35,8 +35,8 @@ from typing import List, Optional, Tuple, Union
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from gast_pyg.keypoints import KeypointError
 from gast_pyg.keypoints.detections import Detections, JointLayout
+from gast_pyg.keypoints.sequence import KeypointError
 
 __all__ = ['PersonChoice', 'PersonTracks', 'track_people', 'build_tracks', 'keypoint_boxes',
            'gap_frames', 'RELINK_LIMITS']
@@ -254,7 +254,7 @@ def _renumber(ids: np.ndarray) -> np.ndarray:
 def gap_frames(fps: float, seconds: float = 1.0) -> int:
     """``max_gap`` for a video at ``fps``: the frames in ``seconds`` (at least 1)."""
     if not fps > 0 or not seconds >= 0:
-        raise ValueError(f"fps must be > 0 and seconds >= 0, got {fps} and {seconds}")
+        raise KeypointError(f"fps must be > 0 and seconds >= 0, got {fps} and {seconds}")
     return max(1, int(round(fps * seconds)))
 
 
@@ -264,7 +264,7 @@ def track_people(detections: Detections, max_gap: int = 30) -> np.ndarray:
     most frames a person may be unseen and keep the identity (:func:`gap_frames` of the video's
     frame rate; 30 is a second at 30 fps)."""
     if max_gap < 0:
-        raise ValueError(f"max_gap must be >= 0, got {max_gap}")
+        raise KeypointError(f"max_gap must be >= 0, got {max_gap}")
     if len(detections.frames) == 0:
         return np.zeros(0, dtype=np.int64)
     return _renumber(_relink(detections, _associate(detections, max_gap), max_gap))

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from gast_pyg.keypoints import COCO_JOINTS, KeypointError
 from gast_pyg.keypoints.detections import (COCO_LAYOUT, Detections, JointLayout,
                                            build_detections, instance_points)
+from gast_pyg.keypoints.layouts import COCO_JOINTS
+from gast_pyg.keypoints.sequence import KeypointError
 
 __all__ = ['WHOLEBODY_133', 'WHOLEBODY_FEET', 'read_wholebody', 'is_wholebody']
 

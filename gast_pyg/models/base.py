@@ -8,8 +8,13 @@ from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
 
 from torch import Tensor, nn
 
+from gast_pyg.errors import GastPygError
 from gast_pyg.skeleton import Skeleton
 from gast_pyg.validation import bounded_repr, check_real
+
+
+class ModelError(GastPygError):
+    """A model configuration out of range, or input of a shape the model does not take."""
 
 
 def receptive_field(filter_widths: Sequence[int]) -> int:
@@ -24,19 +29,19 @@ def receptive_field(filter_widths: Sequence[int]) -> int:
 
 def check_options(owner: str, flags: Mapping[str, Any] = {}, counts: Mapping[str, Any] = {},
                   fractions: Mapping[str, Any] = {}) -> None:
-    """Raise one :class:`ValueError` naming ``owner`` and the first option of the wrong type:
+    """Raise one :class:`ModelError` naming ``owner`` and the first option of the wrong type:
     ``flags`` must be ``True``/``False``, ``counts`` integers ``>= 1``, ``fractions`` real
     numbers in ``[0, 1)`` (a checkpoint's config is checked as strictly as the API)."""
     for name, value in flags.items():
         if not isinstance(value, bool):
-            raise ValueError(f"{owner}: {name} must be True or False, got {bounded_repr(value)}")
+            raise ModelError(f"{owner}: {name} must be True or False, got {bounded_repr(value)}")
     for name, value in counts.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{owner}: {name} must be an integer >= 1, got {bounded_repr(value)}")
+            raise ModelError(f"{owner}: {name} must be an integer >= 1, got {bounded_repr(value)}")
     for name, value in fractions.items():
         if (isinstance(value, bool) or not isinstance(value, (int, float))
                 or not (math.isfinite(value) and 0 <= value < 1)):
-            raise ValueError(f"{owner}: {name} must be a number in [0, 1), "
+            raise ModelError(f"{owner}: {name} must be a number in [0, 1), "
                              f"got {bounded_repr(value)}")
 
 
@@ -78,7 +83,7 @@ class LiftingModel(nn.Module):
         except TypeError:
             widths = []
         if not widths or any(w < 1 or w % 2 == 0 for w in widths):
-            raise ValueError(f"{owner}: filter_widths must be odd positive integers, "
+            raise ModelError(f"{owner}: filter_widths must be odd positive integers, "
                              f"got {bounded_repr(filter_widths)}")
         filter_widths = widths
         self.skeleton = skeleton
@@ -101,14 +106,14 @@ class LiftingModel(nn.Module):
                     dropout=self.dropout, in_features=self.in_features)
 
     def check_input(self, x: Tensor) -> None:
-        """Raise one :class:`ValueError` naming the expected and the received
+        """Raise one :class:`ModelError` naming the expected and the received
         shape unless ``x`` is ``(batch, frames >= receptive_field, joints,
         in_features)`` of real numbers."""
         expected = f"(batch, frames >= {self.receptive_field}, {self.num_joints}, {self.in_features})"
-        check_real(x, f"{self.__class__.__name__} input")
+        check_real(x, f"{self.__class__.__name__} input", ModelError)
         if (x.dim() != 4 or x.size(2) != self.num_joints or x.size(3) != self.in_features
                 or x.size(1) < self.receptive_field):
-            raise ValueError(f"{self.__class__.__name__} ({self.skeleton.name}, receptive field "
+            raise ModelError(f"{self.__class__.__name__} ({self.skeleton.name}, receptive field "
                              f"{self.receptive_field}) expects input of shape {expected}, "
                              f"got {tuple(x.shape)}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Optional, Sequence, Union
 
-from gast_pyg.models.base import LiftingModel
+from gast_pyg.models.base import LiftingModel, ModelError
 from gast_pyg.models.gastnet import GASTNet
 from gast_pyg.models.tcn import TemporalConvNet
 from gast_pyg.models.trajectory import H36M_FOCAL_LENGTH, TRAJECTORY_DESIGNS, TrajectoryModel
@@ -57,14 +57,14 @@ def build_model(
     cameras (default: Human3.6M's).
     """
     if arch not in ARCHITECTURES:
-        raise ValueError(f"unknown arch {arch!r}; available: {sorted(ARCHITECTURES)}")
+        raise ModelError(f"unknown arch {arch!r}; available: {sorted(ARCHITECTURES)}")
     model_class = ARCHITECTURES[arch]
     if filter_widths is not None and receptive_field is not None:
-        raise ValueError("give receptive_field or filter_widths, not both")
+        raise ModelError("give receptive_field or filter_widths, not both")
     if filter_widths is None:
         receptive_field = 27 if receptive_field is None else receptive_field
         if receptive_field not in FILTER_WIDTHS:
-            raise ValueError(f"receptive_field must be one of {sorted(FILTER_WIDTHS)} "
+            raise ModelError(f"receptive_field must be one of {sorted(FILTER_WIDTHS)} "
                              f"(or give filter_widths), got {receptive_field}")
         filter_widths = FILTER_WIDTHS[receptive_field]
     if channels is not None:
@@ -72,10 +72,10 @@ def build_model(
     if dropout is not None:
         kwargs['dropout'] = dropout
     if trajectory is not None and trajectory not in TRAJECTORY_DESIGNS:
-        raise ValueError(f"unknown trajectory design {trajectory!r}; available: "
+        raise ModelError(f"unknown trajectory design {trajectory!r}; available: "
                          f"{', '.join(TRAJECTORY_DESIGNS)} (or None for poses only)")
     if trajectory is None and trajectory_focal_length is not None:
-        raise ValueError("trajectory_focal_length needs trajectory='shared' or 'separate'")
+        raise ModelError("trajectory_focal_length needs trajectory='shared' or 'separate'")
     skeleton = resolve_skeleton(skeleton)
     model = model_class(skeleton, filter_widths, causal=causal, **kwargs)
     if trajectory is None:

@@ -7,7 +7,8 @@ from torch import Tensor, nn
 
 from gast_pyg.models.base import FrameMap, LiftingModel, check_options
 from gast_pyg.models.temporal import TemporalBlock, TemporalConv
-from gast_pyg.nn import ChannelsLastBatchNorm, GraphAttentionBlock, Pointwise, inplace_relu
+from gast_pyg.nn import ChannelsLastBatchNorm, GraphAttentionBlock, Pointwise
+from gast_pyg.nn._kernels import inplace_relu
 from gast_pyg.skeleton import Skeleton
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu
-from gast_pyg.nn.dropout import dropout
+from gast_pyg.models.base import ModelError
+from gast_pyg.nn import ChannelsLastBatchNorm, Pointwise
+from gast_pyg.nn._kernels import dropout, inplace_relu
 
 
 class TemporalConv(nn.Conv2d):
@@ -58,7 +59,7 @@ class TemporalBlock(nn.Module):
         super().__init__()
         self.batch_norm_pairs = (('conv', 'conv_norm'), ('pointwise', 'pointwise_norm'))
         if kernel_size % 2 != 1:
-            raise ValueError(f"temporal filter widths must be odd, got {kernel_size}")
+            raise ModelError(f"temporal filter widths must be odd, got {kernel_size}")
         self.kernel_size = kernel_size
         self.dilation = dilation
         self.causal = causal

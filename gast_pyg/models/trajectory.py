@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional
 import torch
 from torch import Tensor
 
-from gast_pyg.models.base import LiftingModel
+from gast_pyg.models.base import LiftingModel, ModelError
 from gast_pyg.nn import Pointwise
 
 __all__ = ['TrajectoryModel', 'TRAJECTORY_DESIGNS', 'H36M_FOCAL_LENGTH']
@@ -51,13 +51,13 @@ class TrajectoryModel(LiftingModel):
         super().__init__(pose.skeleton, pose.filter_widths, pose.causal, pose.dropout,
                          pose.in_features)
         if not focal_length > 0:
-            raise ValueError(f"focal_length must be > 0, got {focal_length}")
+            raise ModelError(f"focal_length must be > 0, got {focal_length}")
         self.arch = pose.arch
         self.pose = pose
         self.root_backbone = root_backbone
         if root_backbone is not None:
             if root_backbone.config != pose.config:
-                raise ValueError("the root backbone must have the pose model's configuration")
+                raise ModelError("the root backbone must have the pose model's configuration")
             root_backbone.shrink = None  # only its features are used
         self.design = 'shared' if root_backbone is None else 'separate'
         self.focal_length = float(focal_length)

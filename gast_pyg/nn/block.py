@@ -6,7 +6,8 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu
+from gast_pyg.nn._kernels import inplace_relu
+from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise
 from gast_pyg.nn.global_attention import GlobalGraphAttention
 from gast_pyg.nn.local_attention import LocalAttention
 

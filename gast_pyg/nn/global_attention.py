@@ -11,8 +11,9 @@ from torch.nn import Parameter
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import softmax
 
-from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu, pointwise
-from gast_pyg.nn.dropout import dropout
+from gast_pyg.errors import GastPygError
+from gast_pyg.nn._kernels import dropout, inplace_relu, pointwise
+from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise
 
 
 def complete_edge_index(num_nodes: int) -> Tensor:
@@ -92,9 +93,9 @@ class GlobalGraphAttention(MessagePassing):
         kwargs.setdefault('aggr', 'add')
         super().__init__(node_dim=-2, **kwargs)
         if heads < 1 or in_channels % heads != 0:
-            raise ValueError(f"'heads' must divide in_channels={in_channels}, got heads={heads}")
+            raise GastPygError(f"'heads' must divide in_channels={in_channels}, got heads={heads}")
         if not (attention or adaptive):
-            raise ValueError("at least one of 'attention' (B_k) and 'adaptive' (C_k) must be on")
+            raise GastPygError("at least one of 'attention' (B_k) and 'adaptive' (C_k) must be on")
 
         self.in_channels = in_channels
         self.num_nodes = num_nodes
@@ -184,7 +185,7 @@ class GlobalGraphAttention(MessagePassing):
         \mathbf{y}^{(K)}]`, ``(*, N, C)``, before the output projection, and
         :math:`B_k` at every edge, ``(*, E, K)`` (``None`` without attention)."""
         if x.size(-2) != self.num_nodes or x.size(-1) != self.in_channels:
-            raise ValueError(
+            raise GastPygError(
                 f"{self.__class__.__name__} expects x of shape (*, {self.num_nodes}, "
                 f"{self.in_channels}), got {tuple(x.shape)}")
         weight, bias = self._projection()

@@ -7,8 +7,9 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise, inplace_relu
-from gast_pyg.nn.dropout import dropout
+from gast_pyg.errors import GastPygError
+from gast_pyg.nn._kernels import dropout, inplace_relu
+from gast_pyg.nn.channels_last import ChannelsLastBatchNorm, Pointwise
 from gast_pyg.nn.sem_graph_conv import SemGraphConv
 
 
@@ -52,7 +53,8 @@ class LocalAttention(nn.Module):
         graphs = {'symmetric': symmetric_edge_index, 'connection': connection_edge_index}
         graphs = {name: edge_index for name, edge_index in graphs.items() if edge_index is not None}
         if not graphs:
-            raise ValueError("LocalAttention needs at least one of the symmetric and connection graphs")
+            raise GastPygError(
+                "LocalAttention needs at least one of the symmetric and connection graphs")
         self.channels = channels
         self.dropout = dropout
         self.convs = nn.ModuleDict({

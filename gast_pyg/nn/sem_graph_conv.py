@@ -11,7 +11,8 @@ from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import softmax
 from torch_geometric.utils.num_nodes import maybe_num_nodes
 
-from gast_pyg.nn.channels_last import pointwise
+from gast_pyg.errors import GastPygError
+from gast_pyg.nn._kernels import pointwise
 
 
 class SemGraphConv(MessagePassing):
@@ -71,7 +72,8 @@ class SemGraphConv(MessagePassing):
         kwargs.setdefault('aggr', 'add')
         super().__init__(node_dim=-2, **kwargs)
         if edge_index.dim() != 2 or edge_index.size(0) != 2:
-            raise ValueError(f"'edge_index' must have shape (2, E), got {tuple(edge_index.shape)}")
+            raise GastPygError(
+                f"'edge_index' must have shape (2, E), got {tuple(edge_index.shape)}")
 
         self.in_channels = in_channels
         self.out_channels = out_channels
@@ -136,11 +138,11 @@ class SemGraphConv(MessagePassing):
     def forward(self, x: Tensor, edge_index: Optional[Tensor] = None) -> Tensor:
         edge_index = self.edge_index if edge_index is None else edge_index
         if edge_index.size(1) != self.edge_logit.size(0):
-            raise ValueError(
+            raise GastPygError(
                 f"{self.__class__.__name__} was built for {self.edge_logit.size(0)} edges, "
                 f"got an 'edge_index' with {edge_index.size(1)}")
         if x.size(-2) != self.num_nodes or x.size(-1) != self.in_channels:
-            raise ValueError(
+            raise GastPygError(
                 f"{self.__class__.__name__} expects x of shape (*, {self.num_nodes}, "
                 f"{self.in_channels}), got {tuple(x.shape)}")
 

@@ -9,12 +9,14 @@ from typing import Iterator, Optional, Union
 
 import numpy as np
 
+from gast_pyg.errors import GastPygError
+
 __all__ = ['VideoError', 'VideoInfo', 'probe_video', 'iter_frames', 'import_extra']
 
 PathLike = Union[str, os.PathLike]
 
 
-class VideoError(ValueError):
+class VideoError(GastPygError):
     """A video that cannot be read; the message names the file and what is wrong."""
 
 

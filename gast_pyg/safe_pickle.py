@@ -21,6 +21,8 @@ from typing import Any, BinaryIO, Callable, Union
 
 import numpy as np
 
+from gast_pyg.errors import GastPygError
+
 __all__ = ['ArrayFileError', 'UnsafePickleError', 'RestrictedUnpickler', 'load_npy', 'load_npz']
 
 PathLike = Union[str, os.PathLike]
@@ -29,7 +31,7 @@ PathLike = Union[str, os.PathLike]
 _DEFLATE_RATIO = 1032
 
 
-class ArrayFileError(ValueError):
+class ArrayFileError(GastPygError):
     """A ``.npy`` / ``.npz`` file that cannot be read; the message starts with the file."""
 
 

@@ -36,7 +36,9 @@ import numpy as np
 
 from gast_pyg.data.cameras import Camera
 from gast_pyg.data.noise import sequence_rng
-from gast_pyg.keypoints import coco_to_h36m, fill_gaps
+from gast_pyg.errors import GastPygError
+from gast_pyg.keypoints.gaps import fill_gaps
+from gast_pyg.keypoints.layouts import coco_to_h36m
 from gast_pyg.skeleton import Skeleton
 
 __all__ = ['COCO_KEYPOINT_SIGMAS', 'DetectorNoise', 'detector_sigmas', 'detector_like_2d',
@@ -97,19 +99,19 @@ class DetectorNoise:
     def __post_init__(self) -> None:
         for name in ('noise_scale', 'joint_offset', 'outlier_scale', 'correlation_frames'):
             if not getattr(self, name) >= 0:
-                raise ValueError(f"DetectorNoise.{name} must be >= 0, got {getattr(self, name)}")
+                raise GastPygError(f"DetectorNoise.{name} must be >= 0, got {getattr(self, name)}")
         for name in ('low_pass_fraction', 'outlier_rate', 'gap_rate'):
             if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"DetectorNoise.{name} must be in [0, 1], "
-                                 f"got {getattr(self, name)}")
+                raise GastPygError(f"DetectorNoise.{name} must be in [0, 1], "
+                                   f"got {getattr(self, name)}")
         for name in ('quality_spread', 'hip_width_scale', 'shoulder_width_scale', 'neck_scale',
                      'head_scale', 'gap_length'):
             if not getattr(self, name) > 0:
-                raise ValueError(f"DetectorNoise.{name} must be > 0, got {getattr(self, name)}")
+                raise GastPygError(f"DetectorNoise.{name} must be > 0, got {getattr(self, name)}")
         low, high = self.zoom_range
         if not 0 < low <= high:
-            raise ValueError(f"DetectorNoise.zoom_range must be (low, high) with "
-                             f"0 < low <= high, got {self.zoom_range}")
+            raise GastPygError(f"DetectorNoise.zoom_range must be (low, high) with "
+                               f"0 < low <= high, got {self.zoom_range}")
 
 
 @lru_cache(maxsize=None)
@@ -139,13 +141,13 @@ def detector_sigmas(skeleton: SkeletonLike = 'h36m') -> np.ndarray:
     ``sqrt(2 * 0.025**2 + 0.026**2)``).
 
     Raises:
-        ValueError: For a skeleton with other joints than Human3.6M-17.
+        GastPygError: For a skeleton with other joints than Human3.6M-17.
     """
     skeleton = Skeleton.load(skeleton)
     expected = _h36m_joint_names()
     if list(skeleton.joint_names) != list(expected):
-        raise ValueError(f"detector-like 2D needs the Human3.6M-17 joints {list(expected)}; "
-                         f"skeleton {skeleton.name!r} has {list(skeleton.joint_names)}")
+        raise GastPygError(f"detector-like 2D needs the Human3.6M-17 joints {list(expected)}; "
+                           f"skeleton {skeleton.name!r} has {list(skeleton.joint_names)}")
     return _h36m_sigmas()
 
 
@@ -244,10 +246,10 @@ def detector_like_2d(
     keypoints = np.asarray(keypoints)
     if keypoints.ndim != 3 or keypoints.shape[1] != skeleton.num_joints \
             or keypoints.shape[2] not in (2, 3) or len(keypoints) == 0:
-        raise ValueError(f"keypoints must have shape (frames > 0, {skeleton.num_joints}, 2|3), "
-                         f"got {keypoints.shape}")
+        raise GastPygError(f"keypoints must have shape (frames > 0, {skeleton.num_joints}, 2|3), "
+                           f"got {keypoints.shape}")
     if not np.isfinite(keypoints[..., :2]).all():
-        raise ValueError("keypoints must be finite (fill gaps before augmenting)")
+        raise GastPygError("keypoints must be finite (fill gaps before augmenting)")
     rng = np.random.default_rng(seed)
     frames, joints = keypoints.shape[:2]
     centre = (np.asarray(image_size, dtype=np.float64) / 2 if principal_point is None
