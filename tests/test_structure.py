@@ -11,7 +11,7 @@ import yaml
 
 import gast_pyg
 from gast_pyg.cli import build_parser, main, run_command
-from gast_pyg.configs import ConfigError, available, load_run_config
+from gast_pyg.configs import ConfigError, RunConfig, available, read_config_file
 from gast_pyg.errors import GastPygError
 
 PACKAGE = Path(gast_pyg.__file__).resolve().parent
@@ -305,27 +305,46 @@ def test_latency_refuses_a_non_causal_checkpoint_in_one_line(tmp_path, capsys):
 
 # Run configurations ----------------------------------------------------------------------------
 
-def test_shipped_configs_name_only_train_options():
-    train = build_parser().commands['train']
-    known = {a.dest for a in train._actions}
+def test_shipped_configs_load_into_the_typed_configuration():
     assert {'paper-h36m-27', 'paper-humaneva', 'synthetic'} <= set(available())
     for name in available():
-        assert load_run_config(name, known)
+        config = RunConfig.load(name)
+        assert RunConfig.from_mapping(config.to_mapping()) == config
+        assert RunConfig.from_mapping(yaml.safe_load(config.dump())) == config
+    paper = RunConfig.load('paper-h36m-27')
+    assert paper == RunConfig(data=paper.data) and paper.data.dataset == 'h36m'
+    assert (paper.model.width, paper.model.dropout_rate, paper.downsample) == (128, 0.05, 5)
+    synthetic = RunConfig.load('synthetic')
+    assert synthetic.model.width == 32
+    assert RunConfig.from_mapping({**read_config_file(Path(str(
+        __import__('gast_pyg.configs').configs.config_path('synthetic')))),
+        'arch': 'tcn'}).model.width == 256
 
 
-def test_unknown_config_key_names_file_and_key(tmp_path):
+def test_a_configuration_refuses_unknown_keys_and_wrong_types_naming_file_and_key(tmp_path):
     path = tmp_path / 'mine.yaml'
     path.write_text('epochs: 3\nlearning_rate: 0.1\n')
     with pytest.raises(ConfigError, match=r"mine\.yaml: unknown key 'learning_rate'"):
-        load_run_config(path, {'epochs', 'lr'})
+        RunConfig.load(path)
+    for text, message in (('epochs: three\n', 'key epochs: expected an integer'),
+                          ('lr: .inf\n', 'key lr: expected a finite number'),
+                          ('train_subjects: 5\n', 'key train_subjects: expected a list'),
+                          ('checkpoint_dir: [a, b]\n', 'key checkpoint_dir: expected a string'),
+                          ('flip_augment: 1\n', 'key flip_augment: expected true or false')):
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=rf'mine\.yaml: {message}'):
+            RunConfig.load(path)
     path.write_text('!!python/object/apply:os.system ["echo hi"]\n')
     with pytest.raises(ConfigError, match='not a readable YAML file'):
-        load_run_config(path, {'epochs'})
+        RunConfig.load(path)
     with pytest.raises(ConfigError, match='no such configuration file'):
-        load_run_config(tmp_path / 'none.yaml', {'epochs'})
+        RunConfig.load(tmp_path / 'none.yaml')
+    assert main(['train', '--config', str(path)]) == 2
 
 
-def test_config_sets_defaults_explicit_options_win_and_the_run_writes_it(tmp_path, capsys):
+def test_config_sets_defaults_explicit_options_win_and_the_run_writes_it(tmp_path, capsys,
+                                                                         monkeypatch):
+    monkeypatch.chdir(tmp_path)
     config = tmp_path / 'tiny.yaml'
     config.write_text(yaml.safe_dump(dict(
         channels=8, receptive_field=9, synthetic_sequences=1, synthetic_frames=120,
@@ -343,8 +362,12 @@ def test_config_sets_defaults_explicit_options_win_and_the_run_writes_it(tmp_pat
     again = tmp_path / 'again'
     assert main(['train', '--config', str(run / 'config.yaml'), '--checkpoint-dir',
                  str(again)]) == 0
-    assert yaml.safe_load((again / 'config.yaml').read_text()) == dict(
-        written, checkpoint_dir=str(again))
+    assert yaml.safe_load((again / 'config.yaml').read_text()) == written
+    assert written['checkpoint_dir'] is None and written['name'] == 'tiny'
+    # Repeated without a folder, it goes beside the first run, never over it.
+    assert main(['train', '--config', str(run / 'config.yaml'), '--epochs', '0']) == 0
+    assert main(['train', '--config', str(run / 'config.yaml'), '--epochs', '0']) == 0
+    assert 'run folder: runs/tiny-2 ' in capsys.readouterr().out
 
 
 # Errors --------------------------------------------------------------------------------------

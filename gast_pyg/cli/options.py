@@ -351,7 +351,8 @@ def parse_arguments(parser: argparse.ArgumentParser, argv: Optional[Sequence[str
         return args
     explicit = args.explicit
     path = config_path(args.config)
-    values = read_config_file(path)
+    values = read_config_file(path, extra=set(vars(args)) - {'config', 'run', 'command',
+                                                             'explicit'})
     target.set_defaults(**values)
     args = parser.parse_args(argv)
     args.explicit = explicit | (set() if args.config in available_configs() else set(values))

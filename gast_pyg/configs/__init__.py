@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
@@ -333,8 +333,9 @@ def config_path(name_or_path: PathLike) -> Path:
     return path
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """The flat mapping of a configuration file, keys normalised to field names (``_``)."""
+def read_config_file(path: Path, extra: Iterable[str] = ()) -> dict[str, Any]:
+    """The flat mapping of a configuration file, keys normalised to field names (``_``);
+    ``extra``: further keys allowed (a command's runtime options, e.g. ``threads``)."""
     try:
         if path.stat().st_size > 1 << 20:
             raise ConfigError(f'{path}: over 1 MiB, not a run configuration')
@@ -347,7 +348,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise ConfigError(f'{path}: expected a mapping of field names to values, got '
                           f'{type(data).__name__}')
-    known = set(RunConfig.field_names())
+    known = set(RunConfig.field_names()) | set(extra)
     values = {}
     for key, value in data.items():
         name = str(key).replace('-', '_')
