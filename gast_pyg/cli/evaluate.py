@@ -6,7 +6,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-from gast_pyg.checkpoints import CheckpointError, load_any_checkpoint
 from gast_pyg.cli.options import (
     HelpFormatter,
     add_checkpoint_options,
@@ -16,11 +15,6 @@ from gast_pyg.cli.options import (
     add_runtime_options,
     checkpoint_file,
 )
-from gast_pyg.cli.report import evaluate_and_report
-from gast_pyg.data import shared_subjects
-from gast_pyg.data.pipeline import load_data
-from gast_pyg.models import TrajectoryModel
-from gast_pyg.training import default_downsample, resolve_device, resolve_options, synthetic_banner
 
 
 def add_evaluate_options(parser: argparse.ArgumentParser) -> None:
@@ -49,6 +43,13 @@ def evaluate_checkpoint(args: Any, path: Path) -> dict[str, Any]:
     Without an explicit ``--downsample``, our checkpoints are evaluated at the frame rate they
     were trained at. A trajectory checkpoint is also evaluated in camera space, against the
     baseline at the mean training root depth it records."""
+    from gast_pyg.checkpoints import CheckpointError, load_any_checkpoint
+    from gast_pyg.cli.report import evaluate_and_report
+    from gast_pyg.data import shared_subjects
+    from gast_pyg.data.pipeline import load_data
+    from gast_pyg.models import TrajectoryModel
+    from gast_pyg.training import (default_downsample, resolve_device, resolve_options,
+                                   synthetic_banner)
     skeleton = args.skeleton  # the checkpoint's, not the dataset's default
     args = resolve_options(args)
     model, info = load_any_checkpoint(path, skeleton=skeleton, causal=args.causal)

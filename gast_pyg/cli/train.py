@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from gast_pyg.cli.options import (
     HelpFormatter,
@@ -21,10 +21,11 @@ from gast_pyg.cli.options import (
     positive_int,
 )
 from gast_pyg.cli.types import non_negative_int, positive_float
-from gast_pyg.cli.report import evaluate_and_report
 from gast_pyg.configs import dump_run_config
 from gast_pyg.files import check_output_targets, write_bytes
-from gast_pyg.training import TrainResult, resolve_options, train
+
+if TYPE_CHECKING:
+    from gast_pyg.training import TrainResult
 
 DESCRIPTION = ("Train GAST-Net (or the TCN baseline) with the paper's protocol and report MPJPE "
                '/ P-MPJPE / N-MPJPE / MPJVE per action. Without --data-3d it runs a small '
@@ -86,6 +87,8 @@ def train_and_report(args: argparse.Namespace) -> tuple[TrainResult, Optional[di
     """Resolve, train, write ``config.yaml``, evaluate (rank 0) and print the table; returns
     the training result and the evaluation report (``None`` on other ranks or without test
     subjects)."""
+    from gast_pyg.cli.report import evaluate_and_report
+    from gast_pyg.training import resolve_options, train
     args = resolve_options(args)
     folder = Path(args.checkpoint_dir)
     outputs = [folder / 'best.pt', folder / 'last.pt', folder / 'config.yaml']
