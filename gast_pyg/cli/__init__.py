@@ -2,11 +2,14 @@
 
 A sub-command module (listed in :data:`COMMANDS`) has ``register(subparsers)``, which adds its
 parser (built from the shared groups of :mod:`gast_pyg.cli.options`) and sets ``run`` to the
-function that executes it. :func:`main` parses, runs and turns errors into exit codes
-(:func:`run_command`): bad input (the package's :class:`ValueError` family, including
-:class:`~gast_pyg.errors.GastPygError`) and :class:`OSError` on the user's paths end in one line
-``gast-pyg COMMAND: error: MESSAGE`` and exit status 2, as argparse's own errors do; anything
-else is a bug: its traceback is printed, then one line asking to report it, exit status 1.
+function that executes it. Building the parser imports neither torch nor a library module that
+does (the names offered as choices are listed in :mod:`gast_pyg.cli.choices`); ``run`` imports
+the library, so ``--help`` and argument errors answer at once. :func:`main` parses, runs and
+turns errors into exit codes (:func:`run_command`): bad input (the package's
+:class:`ValueError` family, including :class:`~gast_pyg.errors.GastPygError`) and
+:class:`OSError` on the user's paths end in one line ``gast-pyg COMMAND: error: MESSAGE`` and
+exit status 2, as argparse's own errors do; anything else is a bug: its traceback is printed,
+then one line asking to report it, exit status 1.
 """
 from __future__ import annotations
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from gast_pyg.checkpoints import load_reference_checkpoint, save_checkpoint
 from gast_pyg.cli.options import HelpFormatter
 from gast_pyg.files import check_output_targets
 
@@ -23,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gast_pyg.checkpoints import load_reference_checkpoint, save_checkpoint
     check_output_targets([args.target], inputs=[args.source])
     model = load_reference_checkpoint(args.source, skeleton=args.skeleton, causal=args.causal)
     save_checkpoint(args.target, model, converted_from=str(args.source))

@@ -6,7 +6,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-from gast_pyg.checkpoints import CheckpointError, load_any_checkpoint
 from gast_pyg.cli.options import (
     HelpFormatter,
     add_checkpoint_options,
@@ -16,12 +15,6 @@ from gast_pyg.cli.options import (
     add_runtime_options,
     checkpoint_file,
 )
-from gast_pyg.cli.report import evaluate_and_report
-from gast_pyg.data import shared_subjects
-from gast_pyg.data.pipeline import load_data
-from gast_pyg.models import TrajectoryModel
-from gast_pyg.cli.run_config import run_config
-from gast_pyg.training import resolve_device, synthetic_banner
 
 
 def add_evaluate_options(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +44,13 @@ def evaluate_checkpoint(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     were trained at (the authors' at the rule of their receptive field). A trajectory checkpoint
     is also evaluated in camera space, against the baseline at the mean training root depth it
     records."""
+    from gast_pyg.checkpoints import CheckpointError, load_any_checkpoint
+    from gast_pyg.cli.report import evaluate_and_report
+    from gast_pyg.cli.run_config import run_config
+    from gast_pyg.data import shared_subjects
+    from gast_pyg.data.pipeline import load_data
+    from gast_pyg.models import TrajectoryModel
+    from gast_pyg.training import resolve_device, synthetic_banner
     config, _ = run_config(args, training=False)
     model, info = load_any_checkpoint(path, skeleton=args.skeleton, causal=args.causal)
     model.to(resolve_device(args.device))

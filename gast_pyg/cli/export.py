@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import argparse
 
+from gast_pyg.cli.choices import EXPORT_FORMATS
 from gast_pyg.cli.options import HelpFormatter, add_checkpoint_options, checkpoint_file
-from gast_pyg.export import FORMATS, export_model
 from gast_pyg.files import check_output_targets
-from gast_pyg.inference import load_model
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     'batch and frames) and check the export numerically against eager PyTorch.')
     add_checkpoint_options(parser)
     group = parser.add_argument_group('export')
-    group.add_argument('--format', required=True, choices=FORMATS, help='what to write')
+    group.add_argument('--format', required=True, choices=EXPORT_FORMATS, help='what to write')
     group.add_argument('--output', required=True, metavar='FILE', help='.pt / .onnx to write')
     group.add_argument('--no-check', action='store_true',
                        help='skip the numerical check against eager PyTorch')
@@ -25,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gast_pyg.export import export_model
+    from gast_pyg.inference import load_model
     checkpoint = checkpoint_file(args, causal=args.causal)
     check_output_targets([args.output], inputs=[checkpoint])
     model = load_model(checkpoint, skeleton=args.skeleton, causal=args.causal)

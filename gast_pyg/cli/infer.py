@@ -13,7 +13,6 @@ from gast_pyg.cli.options import (
     checkpoint_file,
 )
 from gast_pyg.cli.types import positive_float
-from gast_pyg.inference import infer, quality_summary
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gast_pyg.inference import infer, quality_summary
     result = infer(args.keypoints, checkpoint_file(args), args.output, format=args.format,
                    person=args.person, max_gap=args.max_gap, skeleton=args.skeleton,
                    causal=args.causal, width=args.width, height=args.height,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-import torch
-
+from gast_pyg.cli.choices import RECEPTIVE_FIELDS
 from gast_pyg.cli.options import (
     HelpFormatter,
     add_checkpoint_options,
@@ -14,9 +13,6 @@ from gast_pyg.cli.options import (
     checkpoint_file,
 )
 from gast_pyg.cli.types import non_negative_int, positive_int
-from gast_pyg.inference import load_model
-from gast_pyg.models.builder import FILTER_WIDTHS, build_model
-from gast_pyg.streaming import measure_latency
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument('--random-weights', action='store_true',
                        help='measure a random-weight causal model of --receptive-field and '
                             '--channels instead of a checkpoint')
-    group.add_argument('--receptive-field', type=int, choices=sorted(FILTER_WIDTHS), default=27,
+    group.add_argument('--receptive-field', type=int, choices=RECEPTIVE_FIELDS, default=27,
                        help='frames of the random-weight model')
     group.add_argument('--channels', type=positive_int, default=128,
                        help='width of the random-weight model')
@@ -43,6 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from gast_pyg.inference import load_model
+    from gast_pyg.models.builder import build_model
+    from gast_pyg.streaming import measure_latency
     if args.random_weights:
         torch.manual_seed(0)
         model = build_model(receptive_field=args.receptive_field, channels=args.channels,

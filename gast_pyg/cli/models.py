@@ -8,7 +8,6 @@ from typing import Any, Dict, Optional
 import yaml
 
 from gast_pyg.cli.options import HelpFormatter
-from gast_pyg.pretrained import list_pretrained, load_registry, package_checkpoint
 
 _COLUMNS = ('name', 'default', 'arch', 'receptive_field', 'causal', 'trajectory', 'skeleton')
 
@@ -56,6 +55,7 @@ def _errors(accuracy: Dict[str, Any], key: str) -> str:
 
 
 def list_models(args: argparse.Namespace) -> int:
+    from gast_pyg.pretrained import list_pretrained, load_registry
     registry = load_registry(args.registry)
     models = list_pretrained(registry)
     if args.json:
@@ -78,6 +78,7 @@ def list_models(args: argparse.Namespace) -> int:
 
 
 def package_weights(args: argparse.Namespace) -> int:
+    from gast_pyg.pretrained import package_checkpoint
     options: Dict[str, Any] = dict(half=not args.float32, trajectory=args.trajectory,
                                    training_data=args.training_data, recipe=args.recipe)
     if args.output_dir is not None:

@@ -12,8 +12,20 @@ import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
+from gast_pyg.cli.choices import (
+    ARCHITECTURES,
+    AUGMENTATIONS_2D,
+    COMPONENTS,
+    DATASETS,
+    KEYPOINT_FORMATS,
+    NOISE_OUTLIER_RATE,
+    NOISE_OUTLIER_SCALE,
+    PRECISIONS,
+    RECEPTIVE_FIELDS,
+    TRAJECTORY_DESIGNS,
+)
 from gast_pyg.cli.types import (
     non_negative_float,
     non_negative_int,
@@ -21,17 +33,11 @@ from gast_pyg.cli.types import (
     positive_int,
     probability,
 )
-from gast_pyg.configs import DATASET_PRESETS
 from gast_pyg.configs import available as available_configs
 from gast_pyg.configs import config_path, read_config_file
-from gast_pyg.data.noise import NOISE_OUTLIER_RATE, NOISE_OUTLIER_SCALE
-from gast_pyg.data.pipeline import AUGMENTATIONS_2D
-from gast_pyg.keypoints.formats import FORMATS
-from gast_pyg.keypoints.tracking import PersonChoice
-from gast_pyg.lifting import PRECISIONS
-from gast_pyg.models.builder import ARCHITECTURES, FILTER_WIDTHS
-from gast_pyg.models.trajectory import TRAJECTORY_DESIGNS
-from gast_pyg.pretrained import PretrainedError, resolve_checkpoint
+
+if TYPE_CHECKING:
+    from gast_pyg.keypoints.tracking import PersonChoice
 
 __all__ = ['HelpFormatter', 'positive_int', 'non_negative_float', 'subjects', 'actions',
            'person_choice', 'add_checkpoint_options', 'checkpoint_file', 'add_keypoint_options',
@@ -52,16 +58,6 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if action.default is None:
             return f'{text} (default: unset)'
         return f'{text} (default: %(default)s)'
-
-
-#: GAST-Net's components (``ModelConfig`` fields, all on unless a run switches one off for the
-#: ablation) and what each one keeps.
-COMPONENTS = {
-    'local_connection': 'the local graph over the connection (first/second order) edges',
-    'local_symmetry': 'the local graph over the symmetry edges',
-    'global_attention': 'the global attention B_k',
-    'adaptive_matrix': 'the learned adaptive matrix C_k',
-}
 
 
 # Value types ----------------------------------------------------------------------------------
@@ -121,6 +117,7 @@ def checkpoint_file(args: argparse.Namespace, causal: bool = False) -> Path:
     stdout. Without a shipped default, one error saying to give ``--checkpoint``. A value
     that looks like a path (a folder in it or a checkpoint suffix) is a path, so a missing file
     is reported as such by the loader."""
+    from gast_pyg.pretrained import PretrainedError, resolve_checkpoint
     value = args.checkpoint
     if value is not None and ('/' in value or os.sep in value
                               or Path(value).suffix.lower() in CHECKPOINT_SUFFIXES):
@@ -154,7 +151,7 @@ def add_keypoint_options(parser: argparse.ArgumentParser, tracks: bool = False,
                                 '.npy/.npz (frames, 17, 2|3), OpenPose folder, AlphaPose, '
                                 'MMPose, COCO-WholeBody' + ('' if required else
                                                             ' (unset: detect them)'))
-        group.add_argument('--format', default=None, choices=list(FORMATS),
+        group.add_argument('--format', default=None, choices=list(KEYPOINT_FORMATS),
                            help='format of --keypoints (unset: recognised from the content)')
         group.add_argument('--person', type=person_choice, default='all', metavar='ID|all|best',
                            help='lift one track, every track, or per frame the person with the '
@@ -201,7 +198,7 @@ def add_data_options(parser: argparse.ArgumentParser, training: bool) -> None:
     """Where the poses come from and which subjects and actions are used; ``training`` adds the
     training and validation subjects."""
     group = parser.add_argument_group('data')
-    group.add_argument('--dataset', choices=sorted(DATASET_PRESETS), default=None,
+    group.add_argument('--dataset', choices=DATASETS, default=None,
                        help='preset of the unset options (unset: h36m with --data-3d, else the '
                             'synthetic demo)')
     group.add_argument('--data-3d', metavar='FILE', default=None,
@@ -254,9 +251,9 @@ def add_data_options(parser: argparse.ArgumentParser, training: bool) -> None:
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """The architecture of a model to train; choices come from the model builder."""
     group = parser.add_argument_group('model')
-    group.add_argument('--arch', choices=sorted(ARCHITECTURES), default='gast',
+    group.add_argument('--arch', choices=ARCHITECTURES, default='gast',
                        help='GAST-Net or the VideoPose3D temporal convolutional baseline')
-    group.add_argument('--receptive-field', type=int, choices=sorted(FILTER_WIDTHS), default=27,
+    group.add_argument('--receptive-field', type=int, choices=RECEPTIVE_FIELDS, default=27,
                        help='frames each output sees')
     group.add_argument('--channels', type=positive_int, default=None,
                        help='width (unset: h36m 128 for gast, 1024 for tcn; synthetic 32 / 256)')

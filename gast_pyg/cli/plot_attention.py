@@ -12,9 +12,6 @@ from gast_pyg.cli.options import (
     positive_int,
 )
 from gast_pyg.files import staged_outputs
-from gast_pyg.inference import load_model
-from gast_pyg.keypoints import prepare_keypoints
-from gast_pyg.visualization import attention_figures, require_matplotlib
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gast_pyg.inference import load_model
+    from gast_pyg.keypoints import prepare_keypoints
+    from gast_pyg.visualization import attention_figures, require_matplotlib
     require_matplotlib()
     model = load_model(checkpoint_file(args, causal=args.causal), skeleton=args.skeleton,
                        causal=args.causal)

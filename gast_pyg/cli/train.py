@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from gast_pyg.cli.options import (
     HelpFormatter,
@@ -23,11 +23,12 @@ from gast_pyg.cli.options import (
     positive_int,
 )
 from gast_pyg.cli.types import non_negative_int, positive_float
-from gast_pyg.cli.report import evaluate_and_report
-from gast_pyg.cli.run_config import run_config
-from gast_pyg.configs import ConfigError, RunConfig
+from gast_pyg.configs import ConfigError
 from gast_pyg.files import check_output_targets, write_bytes
-from gast_pyg.training import TrainResult, train
+
+if TYPE_CHECKING:
+    from gast_pyg.configs import RunConfig
+    from gast_pyg.training import TrainResult
 
 DESCRIPTION = ("Train GAST-Net (or the TCN baseline) with the paper's protocol and report MPJPE "
                '/ P-MPJPE / N-MPJPE / MPJVE per action. Without --data-3d it runs a small '
@@ -95,6 +96,9 @@ def train_and_report(args: argparse.Namespace) -> tuple[TrainResult, Optional[di
     """Build the run's configuration, train, write ``config.yaml``, evaluate (rank 0) and print
     the table; returns the training result and the evaluation report (``None`` on other ranks
     or without test subjects)."""
+    from gast_pyg.cli.report import evaluate_and_report
+    from gast_pyg.cli.run_config import run_config
+    from gast_pyg.training import train
     config, warnings = run_config(args)
     folder = run_folder(config, args)
     config = config.replace(checkpoint_dir=str(folder))
