@@ -14,6 +14,7 @@ then one line asking to report it, exit status 1.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Sequence
 from typing import Optional
 
@@ -31,6 +32,7 @@ from gast_pyg.cli import (
 )
 from gast_pyg.cli.errors import run_command
 from gast_pyg.cli.options import HelpFormatter, parse_arguments
+from gast_pyg.configs import ConfigError
 from gast_pyg.runtime import configure_allocator, configure_threads
 
 __all__ = ['COMMANDS', 'build_parser', 'main', 'run_command']
@@ -56,9 +58,18 @@ def main(argv: Optional[Sequence[str]] = None,
          parser_factory: Callable[[], argparse.ArgumentParser] = build_parser) -> int:
     """Run ``gast-pyg ARGV``; returns the exit status."""
     parser = parser_factory()
-    args = parse_arguments(parser, argv)
+    try:
+        args = parse_arguments(parser, argv)
+    except ConfigError as error:  # a --config file: reported like any bad input
+        words = sys.argv[1:] if argv is None else argv
+        command = next((word for word in words if word in parser.commands), None)
+        return run_command(f'{parser.prog} {command}' if command else parser.prog, _raise, error)
     return run_command(f'{parser.prog} {args.command}' if getattr(args, 'command', None)
                        else parser.prog, _configured_run, args)
+
+
+def _raise(error: Exception) -> None:
+    raise error
 
 
 def _configured_run(args: argparse.Namespace) -> object:
