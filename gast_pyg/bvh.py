@@ -59,11 +59,14 @@ from typing import Optional, Union
 import numpy as np
 
 from gast_pyg.errors import GastPygError
+from gast_pyg.files import check_output_targets, staged_outputs
+from gast_pyg.saved_result import SavedResult
 from gast_pyg.skeleton import Skeleton
 
-__all__ = ['BvhError', 'BvhWarning', 'ANATOMICAL_SKELETONS', 'BvhMotion', 'camera_to_bvh',
+__all__ = ['BvhError', 'BvhWarning', 'ANATOMICAL_SKELETONS', 'CM_PER_M', 'BvhMotion', 'camera_to_bvh',
            'bone_lengths', 'normalise_bone_lengths', 'euler_angles', 'solve_motion',
-            'bvh_text', 'write_bvh', 'track_paths']
+            'bvh_text', 'write_bvh', 'track_paths',
+           'write_result_bvh']
 
 PathLike = Union[str, os.PathLike]
 
@@ -462,3 +465,17 @@ def track_paths(output: PathLike, track_ids: Sequence[int]) -> list[Path]:
     output = Path(output)
     return [output.with_name(f'{output.stem}_track{int(track)}{output.suffix}')
             for track in track_ids]
+
+
+def write_result_bvh(result: SavedResult, output: PathLike,
+                     fps: Optional[float] = None) -> list[Path]:
+    """One BVH per track of a saved result (:func:`track_paths` of ``output``), at ``fps`` or
+    the video's; camera-space with a moving root for a trajectory model. All files are written
+    or none; returns their paths."""
+    paths = track_paths(output, result.track_ids)
+    check_output_targets(paths, inputs=[result.source])
+    with staged_outputs() as staging:
+        for track, path in enumerate(paths):
+            write_bvh(staging.stage(path), result.track_poses(track), result.skeleton,
+                      result.fps if fps is None else fps, trajectory=result.trajectory)
+    return paths

@@ -16,6 +16,7 @@ from typing import Optional
 
 from gast_pyg.cli import (
     benchmark,
+    bvh,
     convert,
     evaluate,
     export,
@@ -25,6 +26,7 @@ from gast_pyg.cli import (
     plot_attention,
     train,
     video,
+    view,
 )
 from gast_pyg.cli.errors import run_command
 from gast_pyg.cli.options import HelpFormatter, parse_arguments
@@ -34,7 +36,7 @@ __all__ = ['COMMANDS', 'build_parser', 'main', 'run_command']
 
 #: The sub-command modules, in ``--help`` order.
 COMMANDS = (train, evaluate, benchmark, infer, plot_attention, export, convert, latency, video,
-            models)
+            bvh, view, models)
 
 
 def build_parser() -> argparse.ArgumentParser:
