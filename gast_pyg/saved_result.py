@@ -108,10 +108,14 @@ def read_result(path: PathLike, skeleton: Union[str, Skeleton, None] = None) -> 
     bundled skeleton named in the file's ``options``.
 
     Raises:
-        ResultFileError: For a missing or malformed field, or a track without frames.
+        ResultFileError: For a missing file, a missing or malformed field, or a track without
+            frames.
         ~gast_pyg.data.safe_pickle.ArrayFileError: For a file that is not a readable ``.npz``.
     """
     source = str(path)
+    if not Path(path).is_file():
+        raise ResultFileError(f'{source}: no such file; expected the .npz written by gast-pyg '
+                              'infer or video')
     arrays = load_npz(Path(path))
     names = tuple(str(name) for name in _field(arrays, 'joint_names', source,
                                                'the joint names (J,)', (None,), kind='U'))
