@@ -63,10 +63,9 @@ from gast_pyg.files import check_output_targets, staged_outputs
 from gast_pyg.saved_result import SavedResult
 from gast_pyg.skeleton import Skeleton
 
-__all__ = ['BvhError', 'BvhWarning', 'ANATOMICAL_SKELETONS', 'CM_PER_M', 'BvhMotion', 'camera_to_bvh',
-           'bone_lengths', 'normalise_bone_lengths', 'euler_angles', 'solve_motion',
-            'bvh_text', 'write_bvh', 'track_paths',
-           'write_result_bvh']
+__all__ = ['BvhError', 'BvhWarning', 'ANATOMICAL_SKELETONS', 'CM_PER_M', 'BvhMotion',
+           'camera_to_bvh', 'bone_lengths', 'normalise_bone_lengths', 'euler_angles',
+           'solve_motion', 'bvh_text', 'write_bvh', 'track_paths', 'write_result_bvh']
 
 PathLike = Union[str, os.PathLike]
 

@@ -240,15 +240,19 @@ canvas { position: absolute; display: block; }
     zmin = Math.min(zmin, P3[i + 2]); zmax = Math.max(zmax, P3[i + 2]);
   }
   if (D.trajectory) {
-    xmin = Math.min(xmin, 0); xmax = Math.max(xmax, 0); zmin = Math.min(zmin, 0); zmax = Math.max(zmax, 0);
+    xmin = Math.min(xmin, 0); xmax = Math.max(xmax, 0);
+    zmin = Math.min(zmin, 0); zmax = Math.max(zmax, 0);
   }
   const span = Math.max(xmax - xmin, zmax - zmin) + 2;
   const spacing = [0.25, 0.5, 1, 2, 5, 10, 20, 50].find(s => span / s <= 40) || 100;
   const grid = [];
-  const gx0 = Math.floor((xmin - 1) / spacing) * spacing, gx1 = Math.ceil((xmax + 1) / spacing) * spacing;
-  const gz0 = Math.floor((zmin - 1) / spacing) * spacing, gz1 = Math.ceil((zmax + 1) / spacing) * spacing;
-  for (let x = gx0; x <= gx1 + 1e-9; x += spacing) grid.push([[x, D.view.floor, gz0], [x, D.view.floor, gz1]]);
-  for (let z = gz0; z <= gz1 + 1e-9; z += spacing) grid.push([[gx0, D.view.floor, z], [gx1, D.view.floor, z]]);
+  const y = D.view.floor;
+  const gx0 = Math.floor((xmin - 1) / spacing) * spacing;
+  const gx1 = Math.ceil((xmax + 1) / spacing) * spacing;
+  const gz0 = Math.floor((zmin - 1) / spacing) * spacing;
+  const gz1 = Math.ceil((zmax + 1) / spacing) * spacing;
+  for (let x = gx0; x <= gx1 + 1e-9; x += spacing) grid.push([[x, y, gz0], [x, y, gz1]]);
+  for (let z = gz0; z <= gz1 + 1e-9; z += spacing) grid.push([[gx0, y, z], [gx1, y, z]]);
 
   const c3 = document.getElementById('view3d'), c2 = document.getElementById('view2d');
   const g3 = c3.getContext('2d'), g2 = c2.getContext('2d');
@@ -285,8 +289,13 @@ canvas { position: absolute; display: block; }
     const focal = h / 2 / Math.tan(D.view.fov * Math.PI / 360);
     return { eye, f, r, u, focal, cx: w / 2, cy: h / 2 };
   }
-  function cross(a, b) { return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]; }
-  function norm(a) { const n = Math.hypot(a[0], a[1], a[2]) || 1; return [a[0] / n, a[1] / n, a[2] / n]; }
+  function cross(a, b) {
+    return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+  }
+  function norm(a) {
+    const n = Math.hypot(a[0], a[1], a[2]) || 1;
+    return [a[0] / n, a[1] / n, a[2] / n];
+  }
   function toView(cam, p) {
     const v = [p[0] - cam.eye[0], p[1] - cam.eye[1], p[2] - cam.eye[2]];
     return [v[0] * cam.r[0] + v[1] * cam.r[1] + v[2] * cam.r[2],
@@ -294,7 +303,9 @@ canvas { position: absolute; display: block; }
             v[0] * cam.f[0] + v[1] * cam.f[1] + v[2] * cam.f[2]];
   }
   const NEAR = 0.05;
-  function screen(cam, v) { return [cam.cx + cam.focal * v[0] / v[2], cam.cy - cam.focal * v[1] / v[2]]; }
+  function screen(cam, v) {
+    return [cam.cx + cam.focal * v[0] / v[2], cam.cy - cam.focal * v[1] / v[2]];
+  }
   function segment(g, cam, a, b) {  // a 3D line, clipped at the near plane
     let va = toView(cam, a), vb = toView(cam, b);
     if (va[2] < NEAR && vb[2] < NEAR) return;
@@ -327,9 +338,13 @@ canvas { position: absolute; display: block; }
     });
     g3.globalAlpha = 1;
     if (D.trajectory) {  // the camera: a pyramid at the origin looking down -Z
-      const c = [[-0.16, -0.09, -0.25], [0.16, -0.09, -0.25], [0.16, 0.09, -0.25], [-0.16, 0.09, -0.25]];
+      const c = [[-0.16, -0.09, -0.25], [0.16, -0.09, -0.25], [0.16, 0.09, -0.25],
+                 [-0.16, 0.09, -0.25]];
       g3.strokeStyle = '#000'; g3.lineWidth = 1.5; g3.beginPath();
-      for (let i = 0; i < 4; i++) { segment(g3, cam, [0, 0, 0], c[i]); segment(g3, cam, c[i], c[(i + 1) % 4]); }
+      for (let i = 0; i < 4; i++) {
+        segment(g3, cam, [0, 0, 0], c[i]);
+        segment(g3, cam, c[i], c[(i + 1) % 4]);
+      }
       g3.stroke();
     }
     const bones = [];
@@ -337,7 +352,8 @@ canvas { position: absolute; display: block; }
       if (isNaN(P3[((frame * P + k) * J) * 3])) continue;
       for (const [a, b, side] of D.bones) {
         const pa = joint3(frame, k, a), pb = joint3(frame, k, b);
-        const depth = toView(cam, [(pa[0] + pb[0]) / 2, (pa[1] + pb[1]) / 2, (pa[2] + pb[2]) / 2])[2];
+        const middle = [(pa[0] + pb[0]) / 2, (pa[1] + pb[1]) / 2, (pa[2] + pb[2]) / 2];
+        const depth = toView(cam, middle)[2];
         bones.push([depth, pa, pb, D.colours[k][side]]);
       }
     }
@@ -360,7 +376,8 @@ canvas { position: absolute; display: block; }
     const s = Math.min(w / D.image[0], h / D.image[1]) * L.image_fill;
     const ox = (w - D.image[0] * s) / 2, oy = (h - D.image[1] * s) / 2;
     g2.fillStyle = '#ffffff'; g2.fillRect(ox, oy, D.image[0] * s, D.image[1] * s);
-    g2.strokeStyle = '#999'; g2.lineWidth = 1; g2.strokeRect(ox, oy, D.image[0] * s, D.image[1] * s);
+    g2.strokeStyle = '#999'; g2.lineWidth = 1;
+    g2.strokeRect(ox, oy, D.image[0] * s, D.image[1] * s);
     g2.lineWidth = 3; g2.lineCap = 'round';
     for (let k = 0; k < P; k++) {
       const base = (frame * P + k) * J * 2;
@@ -379,12 +396,17 @@ canvas { position: absolute; display: block; }
     frame = Math.min(T - 1, Math.max(0, Math.floor(Number(n)) || 0));
     slider.value = String(frame);
     const tracks = [];
-    for (let k = 0; k < P; k++) if (!isNaN(P3[((frame * P + k) * J) * 3])) tracks.push(D.trackIds[k]);
+    for (let k = 0; k < P; k++) {
+      if (!isNaN(P3[((frame * P + k) * J) * 3])) tracks.push(D.trackIds[k]);
+    }
     label.textContent = 'frame ' + frame + ' / ' + (T - 1) + ' (video frame ' +
       D.frameIndices[frame] + '), track ' + (tracks.join(', ') || 'none');
     dirty = true;
   }
-  function play() { playing = true; startTime = performance.now(); startFrame = frame; button.textContent = 'Pause'; }
+  function play() {
+    playing = true; startTime = performance.now(); startFrame = frame;
+    button.textContent = 'Pause';
+  }
   function pause() { playing = false; button.textContent = 'Play'; }
   function fromHash() {
     const m = /frame=(\d+)/.exec(window.location.hash);
@@ -409,7 +431,9 @@ canvas { position: absolute; display: block; }
     else if (e.key === 'ArrowLeft') { pause(); setFrame(frame - 1); }
   });
   let drag = null;
-  c3.addEventListener('pointerdown', (e) => { drag = [e.clientX, e.clientY]; c3.setPointerCapture(e.pointerId); });
+  c3.addEventListener('pointerdown', (e) => {
+    drag = [e.clientX, e.clientY]; c3.setPointerCapture(e.pointerId);
+  });
   c3.addEventListener('pointermove', (e) => {
     if (!drag) return;
     view.yaw -= (e.clientX - drag[0]) * 0.01;

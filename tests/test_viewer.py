@@ -44,7 +44,7 @@ def chromium() -> str:
 def open_page(page: Path, frame: int, tmp_path: Path, window=WINDOW):
     """Screenshot ``(height, width, 3)`` of ``page`` opened at ``#frame=frame`` and the console
     messages, from one headless Chromium run with a fresh profile."""
-    from PIL import Image
+    image_module = pytest.importorskip('PIL.Image', reason='pillow (the dev extra) reads screenshots')
     shot = tmp_path / f'{page.stem}-{frame}.png'
     profile = tmp_path / f'profile-{page.stem}-{frame}'
     run = subprocess.run(
@@ -57,7 +57,7 @@ def open_page(page: Path, frame: int, tmp_path: Path, window=WINDOW):
         capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     console = re.findall(r':CONSOLE[^\]]*\] "(.*)", source: ', run.stderr)
-    with Image.open(shot) as image:
+    with image_module.open(shot) as image:
         return np.asarray(image.convert('RGB')).astype(int), console
 
 
