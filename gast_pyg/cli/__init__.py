@@ -20,6 +20,7 @@ from typing import Optional
 
 from gast_pyg.cli import (
     benchmark,
+    bvh,
     convert,
     evaluate,
     export,
@@ -29,6 +30,7 @@ from gast_pyg.cli import (
     plot_attention,
     train,
     video,
+    view,
 )
 from gast_pyg.cli.errors import run_command
 from gast_pyg.cli.options import HelpFormatter, parse_arguments
@@ -39,7 +41,7 @@ __all__ = ['COMMANDS', 'build_parser', 'main', 'run_command']
 
 #: The sub-command modules, in ``--help`` order.
 COMMANDS = (train, evaluate, benchmark, infer, plot_attention, export, convert, latency, video,
-            models)
+            bvh, view, models)
 
 
 def build_parser() -> argparse.ArgumentParser:
