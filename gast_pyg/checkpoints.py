@@ -120,23 +120,25 @@ def save_checkpoint(path: PathLike, model: LiftingModel, **extra: Any) -> Path:
     return path
 
 
-def _is_ours(payload: Any) -> bool:
+def is_gast_pyg_checkpoint(payload: Any) -> bool:
+    """Whether a read payload is one of :func:`save_checkpoint`'s (its ``format`` entry)."""
     return isinstance(payload, Mapping) and payload.get('format') == FORMAT
 
 
 def load_checkpoint(path: PathLike) -> Dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint`."""
     payload = read_checkpoint(path)
-    if not _is_ours(payload):
+    if not is_gast_pyg_checkpoint(payload):
         raise CheckpointError(f"{path}: not a gast-pyg checkpoint (no 'format': '{FORMAT}' entry); "
-                              f"for the authors' files use load_reference_checkpoint")
+                              f"for the authors' files use gast_pyg.load_model")
     for key in ('config', 'state_dict'):
         if key not in payload:
             raise CheckpointError(f"{path}: gast-pyg checkpoint without its '{key}' entry")
     return payload
 
 
-def _model_from_payload(payload: Mapping[str, Any], source: str) -> LiftingModel:
+def model_from_payload(payload: Mapping[str, Any], source: str) -> LiftingModel:
+    """The model a :func:`save_checkpoint` payload describes, with its weights."""
     config = payload['config']
     if not isinstance(config, Mapping) or not all(isinstance(key, str) for key in config):
         raise CheckpointError(f"{source}: 'config': expected a dict of model options, "
@@ -145,56 +147,15 @@ def _model_from_payload(payload: Mapping[str, Any], source: str) -> LiftingModel
         model = build_model(**config)
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"{source}: 'config' does not describe a model: {error}") from error
-    load_weights(model, payload, source=source)
+    restore_weights(model, payload, source=source)
     return model
 
 
-def model_from_checkpoint(path: PathLike) -> LiftingModel:
-    """Build the model a :func:`save_checkpoint` file describes and load its weights."""
-    return _model_from_payload(load_checkpoint(path), str(path))
-
-
-def load_any_checkpoint(
-    path: PathLike,
-    skeleton: Union[str, PathLike, Skeleton, None] = None,
-    causal: bool = False,
-) -> Tuple[LiftingModel, Dict[str, Any]]:
-    """A model in eval mode from either kind of checkpoint, told apart by
-    content (a ``'format': 'gast-pyg'`` entry), never by name, reading the
-    file once.
-
-    For the authors' files ``skeleton`` (default: by joint count) and
-    ``causal`` describe the model, which the weights cannot tell; for the
-    package's own, a given ``skeleton`` must be the one saved and
-    ``causal=True`` requires a causal model.
-
-    Returns ``(model, info)``; ``info`` holds ``kind`` (``'gast-pyg'`` or
-    ``'reference'``), ``epoch`` and, for the package's files, the saved
-    ``training`` options (``None`` when absent).
-    """
-    payload = read_checkpoint(path)
-    epoch = payload.get('epoch') if isinstance(payload, Mapping) else None
-    if not _is_ours(payload):
-        model = _reference_model(payload, str(path), skeleton, causal)
-        return model, {'kind': 'reference', 'epoch': epoch, 'training': None}
-    model = _model_from_payload(payload, str(path))
-    if skeleton is not None:
-        wanted = skeleton if isinstance(skeleton, Skeleton) else Skeleton.load(skeleton)
-        if wanted.joint_names != model.skeleton.joint_names:
-            raise CheckpointError(f"{path}: the checkpoint is for skeleton '{model.skeleton.name}' "
-                                  f"({model.num_joints} joints), not '{wanted.name}' "
-                                  f"({wanted.num_joints})")
-    if causal and not model.causal:
-        raise CheckpointError(f"{path}: the checkpoint holds a non-causal model, a causal one is "
-                              f"needed (train it with gast-pyg train --causal; the causal option "
-                              f"only describes the authors' checkpoints)")
-    return model.eval(), {'kind': 'gast-pyg', 'epoch': epoch, 'training': payload.get('training')}
-
-
-def load_weights(model: LiftingModel, checkpoint: Union[PathLike, Mapping[str, Any]],
-                 source: Optional[str] = None) -> LiftingModel:
-    """Load a :func:`save_checkpoint` file into an existing ``model``, after
-    checking that it was saved from the same configuration."""
+def restore_weights(model: LiftingModel, checkpoint: Union[PathLike, Mapping[str, Any]],
+                    source: Optional[str] = None) -> LiftingModel:
+    """Put the weights of a :func:`save_checkpoint` file (or its payload) back into ``model``
+    (resuming a run), after checking that it was saved from the same configuration; models to
+    use are loaded with :func:`gast_pyg.load_model`."""
     if not isinstance(checkpoint, Mapping):
         source = str(checkpoint)
         checkpoint = load_checkpoint(checkpoint)
@@ -330,29 +291,27 @@ def convert_reference_state_dict(state: Mapping[str, Tensor], model: GASTNet,
     return out
 
 
-def load_reference_checkpoint(
-    checkpoint: Union[PathLike, Mapping[str, Any]],
+def model_from_reference(
+    state: Mapping[str, Any],
     skeleton: Union[str, PathLike, Skeleton, None] = None,
     causal: bool = False,
     dropout: float = 0.05,
 ) -> GASTNet:
-    """Build a :class:`GASTNet` from the authors' checkpoint (a ``.bin`` file
-    holding ``model_pos`` beside ``epoch``/``lr``/``optimizer``/``random_state``,
-    or a bare state dict, keys possibly prefixed ``module.``), or from such a
-    dict already in memory.
+    """A :class:`GASTNet` in eval mode from the authors' weights in memory: a training
+    checkpoint's dict (``model_pos`` beside ``epoch``/``lr``/``optimizer``/``random_state``) or a
+    bare state dict, keys possibly prefixed ``module.``; files go through
+    :func:`gast_pyg.load_model`.
 
-    Filter widths, channels, heads, input features and joint count come from
-    the tensors; ``skeleton`` (default: the bundled skeleton the reference uses
-    for that joint count) must match them. ``causal`` cannot be read from the
-    weights. The model is returned in eval mode.
+    Filter widths, channels, heads, input features and joint count come from the tensors;
+    ``skeleton`` (default: the bundled skeleton the reference uses for that joint count) must
+    match them. ``causal`` cannot be read from the weights.
     """
-    if isinstance(checkpoint, Mapping):
-        return _reference_model(checkpoint, 'state dict', skeleton, causal, dropout)
-    return _reference_model(read_checkpoint(checkpoint), str(checkpoint), skeleton, causal, dropout)
+    return reference_model(state, 'state dict', skeleton, causal, dropout)
 
 
-def _reference_model(raw: Any, source: str, skeleton: Union[str, PathLike, Skeleton, None],
-                     causal: bool, dropout: float = 0.05) -> GASTNet:
+def reference_model(raw: Any, source: str, skeleton: Union[str, PathLike, Skeleton, None],
+                    causal: bool, dropout: float = 0.05) -> GASTNet:
+    """The authors' model of a read payload (see :func:`model_from_reference`)."""
     state = _reference_state_dict(raw, source)
 
     expand = state['expand_conv.weight']

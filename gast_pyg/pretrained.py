@@ -23,12 +23,13 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 import torch
 import yaml
 
-from gast_pyg.checkpoints import load_checkpoint, load_weights, save_checkpoint
+from gast_pyg.checkpoints import load_checkpoint, restore_weights, save_checkpoint
+from gast_pyg.errors import GastPygError
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.models.builder import build_model
 
 __all__ = ['PretrainedError', 'PretrainedModel', 'Registry', 'load_registry', 'list_pretrained',
-           'load_pretrained', 'resolve_checkpoint', 'package_checkpoint', 'BUNDLED_REGISTRY',
+           'verified_file', 'package_checkpoint', 'BUNDLED_REGISTRY',
            'LICENCE_NOTE', 'HALF_PRECISION_TOLERANCE', 'MAX_FILE_BYTES']
 
 PathLike = Union[str, os.PathLike]
@@ -54,7 +55,7 @@ _TRAINING_KEYS = ('data', 'recipe')
 _ACCURACY_SETS = ('gt_2d', 'noise_2d_5')
 
 
-class PretrainedError(ValueError):
+class PretrainedError(GastPygError):
     """A registry that does not validate, an unknown name, or weights that do not match."""
 
 
@@ -75,6 +76,17 @@ class PretrainedModel:
     recipe: str
     accuracy: Dict[str, Any]
     licence: str
+
+    def check_model(self, model: LiftingModel) -> None:
+        """Raise :class:`PretrainedError` unless ``model`` has the configuration registered."""
+        found = {'arch': model.arch, 'receptive_field': model.receptive_field,
+                 'causal': model.causal, 'skeleton': model.skeleton.name,
+                 'channels': getattr(model, 'channels', self.channels)}
+        for key, value in found.items():
+            if getattr(self, key) != value:
+                raise PretrainedError(f'pretrained model {self.name!r}: the registry says '
+                                      f'{key}={getattr(self, key)!r}, {self.path} holds '
+                                      f'{key}={value!r}')
 
     def summary(self, default: bool) -> Dict[str, Any]:
         """The JSON-ready description ``gast-pyg models --json`` prints."""
@@ -239,71 +251,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _verified(entry: PretrainedModel) -> Path:
+def verified_file(entry: PretrainedModel) -> Path:
+    """The weights file of ``entry`` after checking that it exists and has its registered
+    sha256 (loading it is :func:`gast_pyg.load_model`'s)."""
     if not entry.path.is_file():
         raise PretrainedError(f'pretrained model {entry.name!r}: its file {entry.path} is '
                               f'missing (an install without the weights?)')
     actual = _sha256(entry.path)
     if actual != entry.sha256:
-        raise PretrainedError(f'pretrained model {entry.name!r}: {entry.path} has sha256 '
-                              f'{actual}, the registry expects {entry.sha256} (a corrupt or '
-                              f'replaced file)')
+        raise PretrainedError(f'pretrained model {entry.name!r}: {entry.path} is corrupt or was '
+                              f'replaced: its sha256 is {actual}, the registry expects '
+                              f'{entry.sha256}; reinstall the package')
     return entry.path
-
-
-def _check_summary(entry: PretrainedModel, model: LiftingModel) -> None:
-    found = {'arch': model.arch, 'receptive_field': model.receptive_field,
-             'causal': model.causal, 'skeleton': model.skeleton.name,
-             'channels': getattr(model, 'channels', entry.channels)}
-    for key, value in found.items():
-        if getattr(entry, key) != value:
-            raise PretrainedError(f'pretrained model {entry.name!r}: the registry says '
-                                  f'{key}={getattr(entry, key)!r}, {entry.path} holds '
-                                  f'{key}={value!r}')
 
 
 def _model(payload: Mapping[str, Any], source: str) -> LiftingModel:
     """A float32 model in eval mode (``load_state_dict`` casts half-precision weights)."""
-    return load_weights(build_model(**payload['config']), payload, source=source).float().eval()
-
-
-def load_pretrained(name: Optional[str] = None, causal: bool = False,
-                    registry: RegistryLike = None) -> LiftingModel:
-    """The registered model ``name`` (``None``: the default, or the default causal one with
-    ``causal=True``), float32, in eval mode, after checking the file's sha256 and that it holds
-    the configuration the registry states.
-
-    Raises:
-        PretrainedError: Unknown name (the known ones listed), missing file, sha256 mismatch,
-            configuration other than registered, or no default registered.
-    """
-    registry = load_registry(registry)
-    entry = registry.default(causal) if name is None else registry.get(name)
-    path = _verified(entry)
-    model = _model(load_checkpoint(path), str(path))
-    _check_summary(entry, model)
-    return model
-
-
-def resolve_checkpoint(value: Optional[str], causal: bool = False,
-                       registry: RegistryLike = None) -> Tuple[Path, Optional[PretrainedModel]]:
-    """What a ``--checkpoint`` value means: ``(file, entry)``.
-
-    An existing file is that file (``entry`` is ``None``); otherwise a registry name is that
-    model's verified file; ``None`` is the default model (the default causal one with
-    ``causal=True``). Anything else is an error naming the registered models.
-    """
-    if value is not None and Path(value).is_file():
-        return Path(value), None
-    registry = load_registry(registry)
-    if value is None:
-        entry = registry.default(causal)
-    elif value in registry.models:
-        entry = registry.models[value]
-    else:
-        raise PretrainedError(f'--checkpoint {value}: neither a file nor a registered model '
-                              f'(registered: {registry.listing()})')
-    return _verified(entry), entry
+    return restore_weights(build_model(**payload['config']), payload, source=source).float().eval()
 
 
 def _half_precision_error(model: LiftingModel, stored: Mapping[str, Any], source: str) -> float:

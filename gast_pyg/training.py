@@ -37,7 +37,7 @@ import torch
 import torch.distributed as dist
 
 from gast_pyg.camera_space import mean_root_depth
-from gast_pyg.checkpoints import CheckpointError, load_checkpoint, load_weights, save_checkpoint
+from gast_pyg.checkpoints import CheckpointError, load_checkpoint, restore_weights, save_checkpoint
 from gast_pyg.configs import ConfigError, RunConfig
 from gast_pyg.data import Camera, DataError, WindowSampler
 from gast_pyg.data.pipeline import Nested, PoseData, flatten, load_data
@@ -172,7 +172,7 @@ def _resume(path: Path, model: LiftingModel, optimizer: torch.optim.Optimizer,
                 f'{path}: saved with {what} {value!r}, this run has '
                 f'{options.get(key)!r}; resume with the configuration of the run (only epochs '
                 f'and paths/devices may change)')
-    load_weights(model, checkpoint, source=str(path))
+    restore_weights(model, checkpoint, source=str(path))
     optimizer.load_state_dict(checkpoint['optimizer'])
     sampler.load_state_dict(json.loads(checkpoint['sampler']))
     rng = checkpoint['torch_rng'][runtime.rank]
