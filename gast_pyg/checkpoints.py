@@ -131,7 +131,9 @@ def read_checkpoint(path: PathLike) -> Any:
     naming the file."""
     path = Path(path)
     if not path.is_file():
-        what = 'is not a regular file' if path.exists() else 'no such checkpoint file'
+        what = ('is a directory, expected a checkpoint file' if path.is_dir()
+                else 'is not a regular file (a device, pipe or socket), expected a checkpoint '
+                'file' if path.exists() else 'no such checkpoint file')
         raise CheckpointError(f"{path}: {what}")
     with open(path, 'rb') as file:
         magic = file.read(4)

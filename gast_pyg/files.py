@@ -34,18 +34,14 @@ import os
 import re
 import secrets
 import stat
-import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Optional, Union
-
-import numpy as np
 
 from gast_pyg.errors import GastPygError
 
 __all__ = ['OutputError', 'TEMPORARY_MARKER', 'TEMPORARY_NAME', 'check_output_targets',
-           'remove_stale_temporaries', 'Staging', 'staged_outputs', 'atomic_write', 'write_bytes',
-           'write_npz']
+           'remove_stale_temporaries', 'Staging', 'staged_outputs', 'atomic_write', 'write_bytes']
 
 PathLike = Union[str, os.PathLike]
 
@@ -278,21 +274,3 @@ def write_bytes(target: PathLike, data: bytes | bytearray | memoryview) -> Path:
         file.write(data)
     return Path(target)
 
-
-def write_npz(path: PathLike, arrays: Mapping[str, np.ndarray]) -> None:
-    """Write ``arrays`` as an uncompressed ``.npz`` to ``path`` (a staged temporary, see
-    :func:`staged_outputs`), as :func:`numpy.savez` does, without pickles; unlike it, the archive
-    is closed when a write fails, so nothing more is written to the file afterwards."""
-    with open(path, 'wb') as file:
-        archive = zipfile.ZipFile(file, 'w', zipfile.ZIP_STORED, allowZip64=True)
-        try:
-            for name, array in arrays.items():
-                with archive.open(f'{name}.npy', 'w', force_zip64=True) as member:
-                    np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
-        except BaseException:
-            with contextlib.suppress(OSError, ValueError):
-                archive.close()
-            raise
-        archive.close()
-        file.flush()
-        os.fsync(file.fileno())
