@@ -220,6 +220,17 @@ def test_output_that_is_not_a_regular_file_is_refused_and_kept(tmp_path, inputs,
     assert sorted(p.name for p in folder.iterdir()) == [name]
 
 
+@pytest.mark.xfail(strict=True, reason='coordinator: cli/evaluate.py run() must call '
+                                       'files.check_output_targets([args.output_json], inputs='
+                                       '[checkpoint, data files]) before evaluating')
+def test_evaluate_refuses_its_output_json_before_evaluating(tmp_path, inputs, capsys):
+    target = tmp_path / 'report.json'
+    os.mkfifo(target)
+    result = run(_evaluate_json(inputs, target), capsys)
+    assert result.code == 2
+    assert '| P1' not in result.out  # no evaluation ran
+
+
 @pytest.mark.parametrize('writer', ['export --output', 'convert TARGET',
                                     'evaluate --output-json', 'train --output-json'])
 def test_dev_null_as_output_is_refused_not_replaced(tmp_path, inputs, capsys, writer):
@@ -492,6 +503,31 @@ def test_data_file_with_keys_that_are_not_names_is_one_line(tmp_path, inputs, ca
     result = run(['evaluate', '--checkpoint', inputs['checkpoint'], '--data-3d', data,
                   '--test-subjects', 'S8', '--no-progress'], capsys)
     refused(result, 'evaluate', rf'{re.escape(str(data))}: {fragment}')
+
+
+def test_data_file_metadata_of_the_wrong_type_is_one_line(tmp_path, inputs, capsys):
+    data_3d = _data_3d(tmp_path / 'data_3d.npz', frames=60)
+    data_2d = tmp_path / 'data_2d.npz'
+    np.savez(data_2d, positions_2d={'S8': {'Walking': [np.zeros((60, 17, 2), np.float32)]}},
+             metadata={'num_joints': 'wide'})
+    result = run(['evaluate', '--checkpoint', inputs['checkpoint'], '--data-3d', data_3d,
+                  '--data-2d', data_2d, '--test-subjects', 'S8', '--no-progress'], capsys)
+    refused(result, 'evaluate', rf"{re.escape(str(data_2d))}: metadata 'num_joints': expected an "
+                                r"integer >= 1, got 'wide'")
+
+
+def test_a_repeated_warning_is_one_line_with_its_count(capsys):
+    from gast_pyg.cli.errors import run_command
+
+    def overflowing(_):
+        with np.errstate(over='warn'):
+            for _ in range(280):
+                np.float32(3e38) * np.float32(10)
+        return 0
+
+    assert run_command('gast-pyg evaluate', overflowing, None) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        'gast-pyg evaluate: warning: overflow encountered in scalar multiply (280 times)']
 
 
 def test_plot_attention_frames_are_bounded(tmp_path, inputs, capsys):
