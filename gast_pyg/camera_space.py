@@ -85,8 +85,8 @@ def camera_space_poses(
         raise GastPygError("give the focal length or the field of view, not both")
     if fov is not None:
         focal_length = focal_length_from_fov(fov, image_width)
-    if focal_length is not None and not focal_length > 0:
-        raise GastPygError(f"focal length must be > 0 pixels, got {focal_length}")
+    if focal_length is not None and not 0 < focal_length < math.inf:
+        raise GastPygError(f"focal length must be a finite number > 0 pixels, got {focal_length}")
     if not image_width > 0:
         raise GastPygError(f"image width must be > 0, got {image_width}")
     predicted = np.asarray(predicted, dtype=np.float32)
@@ -99,7 +99,12 @@ def camera_space_poses(
     r = model.skeleton.root
     out = predicted.copy()
     # The root keeps its image position f x / z; its depth follows the focal length.
-    out[..., 2] += predicted[:, r:r + 1, 2] * np.float32(scale - 1)
+    with np.errstate(over='ignore', invalid='ignore'):
+        out[..., 2] += predicted[:, r:r + 1, 2] * np.float32(scale - 1)
+    if not np.isfinite(out).all():
+        raise ValueError(f"focal length {focal_length:g} pixels: the camera-space depths "
+                         "overflow float32; expected a focal length of the order of the image "
+                         "width")
     return out
 
 

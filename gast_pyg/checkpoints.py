@@ -1,8 +1,13 @@
 """Checkpoints: the package's own (atomic, config embedded) and the authors'.
 
-Every file is read with ``torch.load(..., weights_only=True)``; the authors'
-training checkpoints additionally hold a pickled ``numpy.random.RandomState``,
-for which exactly the NumPy constructors it needs are allow-listed.
+Every file is read with ``torch.load(..., weights_only=True)`` after its zip
+entries were checked (:func:`check_archive`: sizes bounded before anything is
+unpacked); the authors' training checkpoints additionally hold a pickled
+``numpy.random.RandomState``, which is never needed: it is read as an inert
+placeholder (:class:`UnreadRandomState`), so files pickled under any NumPy load.
+A model a checkpoint describes is bounded before it is built
+(:func:`check_model_config`: temporal layers, receptive field, channels, joints,
+parameters).
 """
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import io
 import os
 import pickle
 import re
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
@@ -20,7 +26,7 @@ from torch import Tensor
 
 from gast_pyg.errors import GastPygError
 from gast_pyg.files import write_bytes
-from gast_pyg.models.builder import build_model
+from gast_pyg.models.builder import FILTER_WIDTHS, build_model, resolve_skeleton
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.models.gastnet import GASTNet
 from gast_pyg.nn import GlobalGraphAttention, GraphAttentionBlock, LocalAttention, SemGraphConv
@@ -36,6 +42,22 @@ FORMAT_VERSION = 1
 MAX_OBJECTS = 1_000_000
 MAX_DEPTH = 100
 
+#: Most bytes the entries of a checkpoint archive may unpack to (a 100 M parameter model with
+#: its optimizer state holds 1.6 GB), and most times the unpacked size of a compressed entry
+#: may exceed its packed size (``torch.save`` stores entries unpacked; weights barely compress).
+MAX_ARCHIVE_BYTES = 4 * 2**30
+MAX_EXPANSION = 100
+#: Bounds of a model a checkpoint describes, checked before it is built: the temporal layers
+#: and receptive field of the shipped configurations, channels, joints, input features,
+#: attention heads and parameters.
+MAX_TEMPORAL_LAYERS = max(len(widths) for widths in FILTER_WIDTHS.values())
+MAX_RECEPTIVE_FIELD = max(FILTER_WIDTHS)
+MAX_CHANNELS = 4096
+MAX_JOINTS = 1000
+MAX_IN_FEATURES = 16
+MAX_HEADS = 64
+MAX_PARAMETERS = 100_000_000
+
 # Bundled skeleton of each joint count the authors' code supports.
 REFERENCE_SKELETONS = {17: 'h36m', 16: 'h36m_sh', 15: 'humaneva', 19: 'h36m_toes'}
 
@@ -44,17 +66,63 @@ class CheckpointError(GastPygError):
     """A file that is not a usable checkpoint, or one that does not fit."""
 
 
+class UnreadRandomState:
+    """Stands for a pickled NumPy ``RandomState`` or bit generator (the authors' ``random_state``
+    entry): its state is dropped unread. NumPy 1.x cannot rebuild what NumPy 2 pickled (the bit
+    generator is pickled as a class, not a name), and no model needs it."""
+
+    def __init__(self, *args: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+
+# Every way a NumPy 1.x or 2.x pickle names a random state's constructors and bit generators.
+_RANDOM_STATE_GLOBALS = [f'numpy.random._pickle.{name}' for name in (
+    '__randomstate_ctor', '__bit_generator_ctor', '__generator_ctor')] + [
+    f'numpy.random.{module}.{name}' for module, name in (
+        ('mtrand', 'RandomState'), ('_mt19937', 'MT19937'), ('_pcg64', 'PCG64'),
+        ('_pcg64', 'PCG64DXSM'), ('_philox', 'Philox'), ('_sfc64', 'SFC64'))]
+
+
 def _numpy_globals() -> list:
     # An import, not attribute access: NumPy 1.26 loads its numpy._core shim lazily.
     from numpy._core.multiarray import _reconstruct as reconstruct
-    from numpy.random import _pickle
     return [
-        np.ndarray, np.dtype, type(np.dtype(np.uint32)), np.random.RandomState, np.random.MT19937,
+        np.ndarray, np.dtype, type(np.dtype(np.uint32)), UnreadRandomState,
         (reconstruct, 'numpy.core.multiarray._reconstruct'),
         (reconstruct, 'numpy._core.multiarray._reconstruct'),
-        (_pickle.__randomstate_ctor, 'numpy.random._pickle.__randomstate_ctor'),
-        (_pickle.__bit_generator_ctor, 'numpy.random._pickle.__bit_generator_ctor'),
+        *((UnreadRandomState, name) for name in _RANDOM_STATE_GLOBALS),
     ]
+
+
+def check_archive(path: PathLike) -> None:
+    """Raise a :class:`CheckpointError` unless the zip archive ``path`` (``torch.save``'s
+    format) unpacks to at most :data:`MAX_ARCHIVE_BYTES`, every entry is stored or deflated and
+    none expands more than :data:`MAX_EXPANSION`-fold: a small file cannot make the reading
+    allocate gigabytes (a zip bomb). Only the archive's directory is read."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint (a damaged zip "
+                              f"archive): {str(error)[:200]}") from None
+    total = 0
+    for entry in entries:
+        if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise CheckpointError(f"{path}: entry {entry.filename[:100]!r} uses compression "
+                                  f"method {entry.compress_type}; expected stored or deflated")
+        if (entry.compress_type == zipfile.ZIP_DEFLATED and entry.file_size > 2**20
+                and entry.file_size > MAX_EXPANSION * entry.compress_size):
+            raise CheckpointError(
+                f"{path}: refused: entry {entry.filename[:100]!r} unpacks {entry.compress_size} "
+                f"bytes to {entry.file_size} (more than {MAX_EXPANSION}x: a zip bomb?); "
+                "checkpoints of weights barely compress")
+        total += entry.file_size
+    if total > MAX_ARCHIVE_BYTES:
+        raise CheckpointError(f"{path}: refused: its entries unpack to {total} bytes, more than "
+                              f"the {MAX_ARCHIVE_BYTES} of any checkpoint gast-pyg reads")
 
 
 def read_checkpoint(path: PathLike) -> Any:
@@ -63,23 +131,35 @@ def read_checkpoint(path: PathLike) -> Any:
     naming the file."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
+        what = ('is a directory, expected a checkpoint file' if path.is_dir()
+                else 'is not a regular file (a device, pipe or socket), expected a checkpoint '
+                'file' if path.exists() else 'no such checkpoint file')
+        raise CheckpointError(f"{path}: {what}")
     with open(path, 'rb') as file:
         magic = file.read(4)
     # torch.save writes a zip archive; the legacy format starts with a pickle.
-    if magic != b'PK\x03\x04' and magic[:1] != b'\x80':
+    if magic == b'PK\x03\x04':
+        check_archive(path)
+    elif magic[:1] != b'\x80' or len(magic) < 2:
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint (starts with {magic!r})")
     try:
-        with torch.serialization.safe_globals(_numpy_globals()):
+        with torch.serialization.safe_globals(_numpy_globals()), warnings.catch_warnings():
+            warnings.simplefilter('ignore', UserWarning)  # torch's notes on pickle protocols
             payload = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as error:
         refused = re.search(r'GLOBAL (\S+)', str(error))
-        what = refused.group(1) if refused else 'an object that is not plain data or tensors'
-        raise CheckpointError(f"{path}: refused to load: it asks for {what}, which a checkpoint "
-                              "of weights never holds (nothing was run)") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as error:
-        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint "
-                              f"(truncated or another format): {str(error)[:200]}") from error
+        if refused is None:
+            reason = re.search(r'WeightsUnpickler error:\s*(.+?)\s*(?:Check the documentation|$)',
+                               str(error), re.S)
+            detail = ' '.join((reason.group(1) if reason else type(error).__name__).split())
+            raise CheckpointError(f"{path}: not a readable PyTorch checkpoint (a damaged or "
+                                  f"foreign pickle: {detail[:200]})") from None
+        raise CheckpointError(f"{path}: refused to load: it asks for {refused.group(1)}, which "
+                              "a checkpoint of weights never holds (nothing was run)") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, TypeError,
+            IndexError, KeyError, AttributeError, RecursionError, MemoryError) as error:
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint (truncated or another "
+                              f"format): {type(error).__name__}: {str(error)[:200]}") from None
     check_structure(payload, str(path))
     return payload
 
@@ -103,6 +183,79 @@ def check_structure(payload: Any, source: str) -> None:
             stack.extend((child, depth + 1) for item in value.items() for child in item)
         elif isinstance(value, (list, tuple, set, frozenset)):
             stack.extend((child, depth + 1) for child in value)
+
+
+def _count(value: Any) -> Optional[int]:
+    """``value`` when it is an integer (not a bool), else ``None`` (the builder refuses it)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _parameters(config: Mapping[str, Any]) -> int:
+    """The parameters of the model ``config`` describes, without building it: every model is
+    a quadratic polynomial in its channels for a fixed structure, so three copies with 1, 2
+    and 3 times the heads' channels fix it exactly."""
+    step = _count(config.get('heads')) or 4
+    structure = {key: value for key, value in config.items() if key != 'channels'}
+    counts = [_parameters_of(structure, k * step) for k in (1, 2, 3)]
+    second = counts[2] - 2 * counts[1] + counts[0]  # second difference over steps of one
+    k = _count(config.get('channels'))
+    k = (k if k is not None else 128) / step
+    return round(counts[0] + (k - 1) * (counts[1] - counts[0]) + (k - 1) * (k - 2) / 2 * second)
+
+
+_PARAMETER_COUNTS: Dict[Tuple[str, int], int] = {}
+
+
+def _parameters_of(structure: Mapping[str, Any], channels: int) -> int:
+    """Parameters of a model of ``structure`` with ``channels`` (remembered by the structure's
+    ``repr``: the same configurations are checked again and again)."""
+    key = (repr(sorted(structure.items())), channels)
+    if key not in _PARAMETER_COUNTS:
+        if len(_PARAMETER_COUNTS) >= 256:
+            _PARAMETER_COUNTS.clear()
+        _PARAMETER_COUNTS[key] = sum(
+            p.numel() for p in build_model(**structure, channels=channels).parameters())
+    return _PARAMETER_COUNTS[key]
+
+
+def check_model_config(config: Mapping[str, Any], source: str) -> None:
+    """Raise a :class:`CheckpointError` naming ``source`` and the option when the model that
+    ``config`` (the options of :func:`~gast_pyg.models.build_model`) describes exceeds the
+    bounds of this module: more than :data:`MAX_TEMPORAL_LAYERS` temporal layers or a receptive
+    field over :data:`MAX_RECEPTIVE_FIELD` frames, more than :data:`MAX_CHANNELS` channels,
+    :data:`MAX_JOINTS` joints, :data:`MAX_IN_FEATURES` input features, :data:`MAX_HEADS` heads
+    or :data:`MAX_PARAMETERS` parameters. Checked before anything is allocated; options of the
+    wrong type are left to the builder's own messages."""
+    def refuse(option: str, value: Any, bound: str) -> CheckpointError:
+        return CheckpointError(f"{source}: 'config' {option}={bounded_repr(value, 60)}: {bound}; "
+                               "refused before building the model")
+
+    widths = config.get('filter_widths')
+    if isinstance(widths, (list, tuple)):
+        if len(widths) > MAX_TEMPORAL_LAYERS:
+            raise refuse('filter_widths', widths, f'{len(widths)} temporal layers, at most '
+                         f'{MAX_TEMPORAL_LAYERS} expected')
+        counts = [_count(width) for width in widths]
+        if None not in counts and int(np.prod(counts, dtype=object)) > MAX_RECEPTIVE_FIELD:
+            raise refuse('filter_widths', widths, f'a receptive field over {MAX_RECEPTIVE_FIELD} '
+                         'frames')
+    for option, bound in (('channels', MAX_CHANNELS), ('in_features', MAX_IN_FEATURES),
+                          ('heads', MAX_HEADS)):
+        value = _count(config.get(option))
+        if value is not None and value > bound:
+            raise refuse(option, value, f'expected at most {bound}')
+    if 'skeleton' in config:
+        try:
+            joints = resolve_skeleton(config['skeleton']).num_joints
+        except (TypeError, ValueError, OSError) as error:
+            raise CheckpointError(f"{source}: 'config' skeleton: {error}") from None
+        if joints > MAX_JOINTS:
+            raise refuse('skeleton', f'{joints} joints', f'expected at most {MAX_JOINTS} joints')
+    parameters = _parameters(config)
+    if parameters > MAX_PARAMETERS:
+        raise CheckpointError(f"{source}: 'config' describes a model of {parameters:,} "
+                              f"parameters, more than the {MAX_PARAMETERS:,} gast-pyg builds; "
+                              "refused before building it")
 
 
 def save_checkpoint(path: PathLike, model: LiftingModel, **extra: Any) -> Path:
@@ -144,7 +297,10 @@ def model_from_payload(payload: Mapping[str, Any], source: str) -> LiftingModel:
         raise CheckpointError(f"{source}: 'config': expected a dict of model options, "
                               f"got {bounded_repr(config)}")
     try:
+        check_model_config(config, source)
         model = build_model(**config)
+    except CheckpointError:
+        raise
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"{source}: 'config' does not describe a model: {error}") from error
     restore_weights(model, payload, source=source)
@@ -335,6 +491,8 @@ def reference_model(raw: Any, source: str, skeleton: Union[str, PathLike, Skelet
         raise CheckpointError(f"{source}: the checkpoint has {num_joints} joints, skeleton "
                               f"'{skeleton.name}' has {skeleton.num_joints}")
 
+    check_model_config(dict(arch='gast', skeleton=skeleton.to_dict(), filter_widths=filter_widths,
+                            channels=channels, heads=heads, in_features=in_features), source)
     model = GASTNet(skeleton, filter_widths, channels, causal=causal, dropout=dropout,
                     heads=heads, in_features=in_features)
     _load_strict(model, convert_reference_state_dict(state, model, source), source)

@@ -118,6 +118,7 @@ def evaluate(
     ]
     if not sequences:
         raise GastPygError('nothing to evaluate: no sequences selected')
+    _check_lengths(sequences, downsample, getattr(model, 'receptive_field', 1))
     if per_joint:
         names_from = skeleton if skeleton is not None else getattr(model, 'skeleton', None)
         if names_from is None:
@@ -158,14 +159,24 @@ def evaluate(
         if per_joint:
             errors = torch.linalg.vector_norm(pred - target, dim=-1)
             acc['per_joint'] += errors.sum(dim=0).double().numpy()
+        errors = {}
         if 'mpjpe' in metrics:
-            acc['mpjpe'] += mpjpe(pred, target).item() * frames
+            errors['mpjpe'] = mpjpe(pred, target).item()
         if 'p_mpjpe' in metrics:
-            acc['p_mpjpe'] += p_mpjpe(pred, target).item() * frames
+            errors['p_mpjpe'] = p_mpjpe(pred, target).item()
         if 'n_mpjpe' in metrics:
-            acc['n_mpjpe'] += n_mpjpe(pred, target).item() * frames
+            errors['n_mpjpe'] = n_mpjpe(pred, target).item()
         if 'mpjve' in metrics and frames > 1:
-            acc['mpjve'] += mpjve(pred, target).item() * (frames - 1)
+            errors['mpjve'] = mpjve(pred, target).item()
+        bad = next((metric for metric, value in errors.items() if not np.isfinite(value)), None)
+        if bad is not None:
+            largest = float(np.abs(seq_3d).max())
+            raise ValueError(f'subject {subject!r}, action {key!r}, camera {camera}: the {bad} '
+                             f'error is {errors[bad]} (3D coordinates up to {largest:.3g}): the '
+                             'data overflow float32 arithmetic; expected metres (or millimetres)')
+        for metric, value in errors.items():
+            acc[metric] += value * (frames - 1 if metric == 'mpjve' else frames)
+        if 'mpjve' in errors:
             acc['velocity_frames'] += frames - 1
 
     actions: dict[str, dict[str, float]] = {}
@@ -198,6 +209,22 @@ def evaluate(
             for joint in joint_names
         }
     return results
+
+
+def _check_lengths(sequences: Sequence[tuple], downsample: int, receptive_field: int) -> None:
+    """Raise one :class:`ValueError` for a subject none of whose sequences (after
+    ``[::downsample]``) spans the model's receptive field: its poses would be computed from
+    edge padding, not from motion."""
+    longest: dict[str, int] = {}
+    for subject, _, _, seq_2d, _ in sequences:
+        frames = len(range(0, len(seq_2d), downsample))
+        longest[subject] = max(longest.get(subject, 0), frames)
+    for subject, frames in longest.items():
+        if frames < receptive_field:
+            raise ValueError(f'subject {subject!r}: its longest sequence has {frames} frame(s) '
+                             f'after downsampling by {downsample}, fewer than the receptive field '
+                             f'of {receptive_field} frames; evaluate longer sequences or a '
+                             'smaller --downsample')
 
 
 def format_table(results: Mapping[str, Any], title: str | None = None,

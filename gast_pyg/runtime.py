@@ -18,7 +18,9 @@ for a sleeping worker to be woken. Two defaults:
 
 :func:`configure_threads` applies the thread choice once; an explicit ``threads`` (the
 ``--threads`` option), ``GAST_PYG_THREADS``, ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` take
-precedence over the automatic choice, in that order.
+precedence over the automatic choice, in that order; more than the machine's cores are capped
+with a warning. :func:`check_device` refuses a ``--device`` torch does not know or this machine
+does not have.
 
 :func:`configure_allocator` (glibc only) keeps freed blocks of up to 32 MiB for reuse
 (``M_MMAP_THRESHOLD`` 32 MiB, ``M_TRIM_THRESHOLD`` 512 MiB). glibc's ``malloc`` otherwise serves
@@ -34,12 +36,14 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import warnings
 from typing import Optional
 
 from gast_pyg.errors import GastPygError
 
-__all__ = ['DEFAULT_SPIN_COUNT', 'WAIT_VARIABLES', 'configure_allocator', 'configure_threads', 'default_threads',
-           'set_default_wait_policy', 'wait_policy']
+__all__ = ['DEFAULT_SPIN_COUNT', 'WAIT_VARIABLES', 'check_device', 'configure_allocator',
+           'configure_threads', 'default_threads', 'machine_cores', 'set_default_wait_policy',
+           'wait_policy']
 
 #: Spins of an idle OpenMP worker before it sleeps (``GOMP_SPINCOUNT``), the package's default.
 DEFAULT_SPIN_COUNT = 3000
@@ -77,15 +81,21 @@ def default_threads() -> int:
     return max(1, cores or 1)
 
 
-def _threads_from_environment() -> Optional[int]:
+def machine_cores() -> int:
+    """The cores of the machine (``os.cpu_count``), at least those this process may run on."""
+    return max(os.cpu_count() or 1, default_threads())
+
+
+def _threads_from_environment() -> Optional[tuple[str, int]]:
+    """``(variable, count)`` of the first thread variable set, ``None`` when none is."""
     for name in _THREAD_VARIABLES:
         text = os.environ.get(name, '').strip()
         if not text:
             continue
-        if not text.isdigit() or int(text) < 1:
-            raise GastPygError(f'environment variable {name}={text!r}: expected a positive '
-                               f'integer number of threads')
-        return int(text)
+        if not (text.isascii() and text.isdigit()) or int(text) < 1:
+            raise GastPygError(f'environment variable {name}={text[:40]!r}: expected a positive '
+                               'integer number of threads, e.g. 4')
+        return name, int(text)
     return None
 
 
@@ -96,16 +106,57 @@ def configure_threads(threads: Optional[int] = None) -> int:
         threads: An explicit count (``--threads``); ``None`` takes ``GAST_PYG_THREADS``,
             ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` if set, else :func:`default_threads`.
 
-    Calling it again with the same arguments sets the same count (idempotent).
+    A count above :func:`machine_cores` is capped there with a :class:`RuntimeWarning` (OpenMP
+    aborts the process when it cannot create that many threads). Calling it again with the same
+    arguments sets the same count (idempotent).
+
+    Raises:
+        GastPygError: For a count below 1 or a thread variable that is not a positive integer.
     """
     import torch
 
     if threads is not None and threads < 1:
-        raise GastPygError(f'threads: expected a positive integer, got {threads}')
-    chosen = threads or _threads_from_environment() or default_threads()
-    if torch.get_num_threads() != chosen:
-        torch.set_num_threads(chosen)
-    return chosen
+        raise GastPygError(f'--threads: expected a positive integer, got {threads}')
+    source = '--threads '
+    if threads is None:
+        variable, threads = _threads_from_environment() or ('', default_threads())
+        source = f'{variable}='
+    cores = machine_cores()
+    if threads > cores:
+        warnings.warn(f'{source}{threads}: more threads than the {cores} cores of this machine; '
+                      f'using {cores}', RuntimeWarning, stacklevel=2)
+        threads = cores
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
+
+
+def check_device(name: str) -> None:
+    """Raise :class:`GastPygError` unless ``name`` (``--device``) is ``'auto'``, ``'cpu'``,
+    ``'cuda'`` or ``'cuda:N'`` with CUDA available and at least ``N + 1`` devices, or another
+    device type torch knows and has."""
+    import torch
+
+    if name == 'auto':
+        return
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError, TypeError):
+        raise GastPygError(f"--device {name[:40]!r}: expected 'auto', 'cpu', 'cuda' or 'cuda:N' "
+                           '(N the index of a GPU)') from None
+    if device.type == 'cuda':
+        if not torch.cuda.is_available():
+            raise GastPygError(f'--device {name}: CUDA is not available on this machine; use '
+                               "--device cpu (or auto)")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise GastPygError(f'--device {name}: this machine has '
+                               f'{torch.cuda.device_count()} CUDA device(s), numbered from 0')
+    elif device.type != 'cpu':
+        backend = getattr(torch, device.type, None)
+        available = getattr(backend, 'is_available', None)
+        if available is None or not available():
+            raise GastPygError(f"--device {name}: {device.type} is not available here; expected "
+                               "'auto', 'cpu', 'cuda' or 'cuda:N'")
 
 
 def configure_allocator() -> bool:

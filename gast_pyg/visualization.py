@@ -48,6 +48,8 @@ __all__ = [
     'plot_local_attention',
     'plot_global_attention',
     'plot_adaptive_matrices',
+    'MAX_ATTENTION_FRAMES',
+    'attention_figure_paths',
     'attention_figures',
 ]
 
@@ -487,18 +489,32 @@ def plot_global_attention(model: LiftingModel, keypoints_2d: np.ndarray, pixels:
     return _save(figure, path)
 
 
+#: Most frames of Fig. 7 (one panel each; the figure grows 3 inches per panel).
+MAX_ATTENTION_FRAMES = 16
+
+
+def attention_figure_paths(output_dir: PathLike, joint: str) -> List[Path]:
+    """The files :func:`attention_figures` writes into ``output_dir`` for ``joint``."""
+    output_dir = Path(output_dir)
+    return [output_dir / 'fig5_local_attention.png',
+            output_dir / f'fig7_global_attention_{safe_filename(joint)}.png',
+            output_dir / 'fig8_adaptive_matrices.png']
+
+
 def attention_figures(model: LiftingModel, prepared, joint: str, output_dir: PathLike,
                       frames: int = 4, staging=None) -> List[Path]:
     """Write ``fig5_local_attention.png``, ``fig7_global_attention_<joint>.png`` and
     ``fig8_adaptive_matrices.png`` to ``output_dir`` for the keypoints ``prepared``
-    (:class:`~gast_pyg.keypoints.PreparedKeypoints`), at ``frames`` evenly spaced frames."""
+    (:class:`~gast_pyg.keypoints.PreparedKeypoints`), at ``frames`` evenly spaced frames
+    (1 to :data:`MAX_ATTENTION_FRAMES`)."""
+    if not 1 <= frames <= MAX_ATTENTION_FRAMES:
+        raise ValueError(f'frames: expected 1 to {MAX_ATTENTION_FRAMES} panels of Fig. 7, '
+                         f'got {frames}')
     output_dir = Path(output_dir)
     total = len(prepared.normalized)
     count = max(1, min(frames, total))
     chosen = np.unique(np.linspace(0, total - 1, num=count).round().astype(int))
-    targets = [output_dir / 'fig5_local_attention.png',
-               output_dir / f'fig7_global_attention_{safe_filename(joint)}.png',
-               output_dir / 'fig8_adaptive_matrices.png']
+    targets = attention_figure_paths(output_dir, joint)
     if joint not in model.skeleton.joint_names:
         raise GastPygError(f"unknown joint {joint!r}; skeleton '{model.skeleton.name}' has "
                            f"{', '.join(model.skeleton.joint_names)}")

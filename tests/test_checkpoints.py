@@ -292,3 +292,71 @@ def test_a_fresh_interpreter_reads_a_checkpoint(tmp_path):
                           text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == '1'
+
+
+def test_random_state_that_this_numpy_cannot_rebuild_is_not_needed(tmp_path, trained,
+                                                                   monkeypatch):
+    """NumPy 2 pickles the bit generator as a class, which NumPy 1.26's constructor refuses
+    ('... is not a known BitGenerator module'); only ``model_pos`` is read, so the random state
+    is never rebuilt, under any NumPy."""
+    from numpy.random import _pickle
+
+    def refuse(*args):
+        raise ValueError(f'{args[0]} is not a known BitGenerator module.')
+
+    path = tmp_path / 'authors.bin'
+    torch.save({'epoch': 60, 'random_state': np.random.RandomState(3),
+                'model_pos': reference_state_dict(trained)}, path)
+    for name in ('__bit_generator_ctor', '__randomstate_ctor'):
+        monkeypatch.setattr(_pickle, name, refuse)
+    check_same_function(load_reference_checkpoint(path), trained)
+
+
+@pytest.mark.parametrize('config', [
+    dict(arch='gast', channels=24, receptive_field=81),
+    dict(arch='tcn', channels=40, receptive_field=27),
+    dict(arch='gast', channels=20, heads=5, trajectory='separate'),
+    dict(arch='gast', channels=16, skeleton='humaneva', in_features=3),
+])
+def test_parameters_are_bounded_exactly_before_building(config, monkeypatch):
+    """The bound uses the exact parameter count, found without building the full model."""
+    import gast_pyg.checkpoints as checkpoints
+    model = build_model(**config)
+    count = sum(p.numel() for p in model.parameters())
+    monkeypatch.setattr(checkpoints, 'MAX_PARAMETERS', count)
+    checkpoints.check_model_config(model.config, 'm.pt')
+    monkeypatch.setattr(checkpoints, 'MAX_PARAMETERS', count - 1)
+    with pytest.raises(CheckpointError, match=rf"m\.pt: 'config' describes a model of "
+                                              rf"{count:,} parameters, more than the "
+                                              rf"{count - 1:,} gast-pyg builds"):
+        checkpoints.check_model_config(model.config, 'm.pt')
+
+
+@pytest.mark.parametrize('option,value,fragment', [
+    ('filter_widths', [3] * 6, r'6 temporal layers, at most 5 expected'),
+    ('filter_widths', [27, 27], r'a receptive field over 243 frames'),
+    ('channels', 4097, r'expected at most 4096'),
+    ('in_features', 10 ** 9, r'expected at most 16'),
+    ('heads', 1000, r'expected at most 64'),
+])
+def test_checkpoint_config_out_of_bounds_is_refused_before_building(tmp_path, option, value,
+                                                                    fragment):
+    path = tmp_path / 'model.pt'
+    torch.save({'format': 'gast-pyg', 'format_version': 1, 'state_dict': {},
+                'config': {**small().config, option: value}}, path)
+    with pytest.raises(CheckpointError, match=rf"model\.pt: 'config' {option}=.*: {fragment}; "
+                                              r'refused before building the model'):
+        model_from_checkpoint(path)
+
+
+@pytest.mark.parametrize('data,fragment', [
+    (b'\x80', r"starts with b'\\x80'"),
+    (b'\x80\x04' + b'\x00' * 64, r'a damaged or foreign pickle: Unsupported operand 0'),
+    (b'PK\x03\x04' + b'\x00' * 64, r'a damaged zip archive'),
+])
+def test_damaged_checkpoint_is_one_error(tmp_path, data, fragment):
+    path = tmp_path / 'model.pt'
+    path.write_bytes(data)
+    with pytest.raises(CheckpointError, match=rf'model\.pt: not a readable PyTorch checkpoint '
+                                              rf'\(?.*{fragment}'):
+        load_checkpoint(path)

@@ -154,3 +154,39 @@ def test_the_allocator_keeps_freed_activation_blocks_instead_of_faulting_them_in
     # unmapped when freed, so each new tensor faults all its pages in again.
     applied, unmapped = faults('configured', MALLOC_MMAP_THRESHOLD_='131072')
     assert applied is False and unmapped == pytest.approx(every_page, rel=0.2)
+
+
+def test_more_threads_than_the_machine_has_are_capped_with_a_warning(monkeypatch):
+    from gast_pyg.runtime import machine_cores
+    before = torch.get_num_threads()
+    try:
+        with pytest.warns(RuntimeWarning, match=rf'--threads 100000: more threads than the '
+                                                rf'{machine_cores()} cores of this machine'):
+            assert configure_threads(100000) == machine_cores()
+        monkeypatch.setenv('GAST_PYG_THREADS', str(10 ** 20))
+        with pytest.warns(RuntimeWarning, match=r'GAST_PYG_THREADS=100000000000000000000: more'):
+            assert configure_threads() == torch.get_num_threads() == machine_cores()
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize('value', ['²', '٣', '2.0', ' 2 x'])
+def test_thread_variable_of_other_digits_is_named(monkeypatch, value):
+    monkeypatch.setenv('GAST_PYG_THREADS', value)
+    with pytest.raises(ValueError, match=r"environment variable GAST_PYG_THREADS='.*': expected "
+                                         r'a positive integer number of threads'):
+        configure_threads()
+
+
+@pytest.mark.parametrize('name,fragment', [
+    ('foo', r"--device 'foo': expected 'auto', 'cpu', 'cuda' or 'cuda:N'"),
+    ('cuda:-1', r"--device 'cuda:-1': expected"),
+    ('', r"--device '': expected"),
+])
+def test_unknown_device_is_one_error(name, fragment):
+    from gast_pyg.errors import GastPygError
+    from gast_pyg.runtime import check_device
+    with pytest.raises(GastPygError, match=fragment):
+        check_device(name)
+    check_device('auto')
+    check_device('cpu')

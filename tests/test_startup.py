@@ -92,6 +92,8 @@ def test_the_listed_choices_are_the_library_s():
     assert choices.TRAJECTORY_DESIGNS == tuple(TRAJECTORY_DESIGNS)
     assert set(choices.COMPONENTS) == set(ModelConfig().components)
     assert choices.DATASETS == tuple(sorted(DATASET_PRESETS))
+    from gast_pyg.visualization import MAX_ATTENTION_FRAMES
+    assert choices.MAX_ATTENTION_FRAMES == MAX_ATTENTION_FRAMES
     assert choices.AUGMENTATIONS_2D == tuple(AUGMENTATIONS_2D)
     assert (choices.NOISE_OUTLIER_RATE, choices.NOISE_OUTLIER_SCALE) == (NOISE_OUTLIER_RATE,
                                                                          NOISE_OUTLIER_SCALE)

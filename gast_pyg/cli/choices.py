@@ -3,7 +3,7 @@ listed here so that building the parser imports neither torch nor the library
 (``tests/test_startup.py`` checks that each equals the library's own)."""
 from __future__ import annotations
 
-__all__ = ['ARCHITECTURES', 'RECEPTIVE_FIELDS', 'TRAJECTORY_DESIGNS', 'COMPONENTS', 'DATASETS',
+__all__ = ['MAX_ATTENTION_FRAMES', 'ARCHITECTURES', 'RECEPTIVE_FIELDS', 'TRAJECTORY_DESIGNS', 'COMPONENTS', 'DATASETS',
            'AUGMENTATIONS_2D', 'NOISE_OUTLIER_RATE', 'NOISE_OUTLIER_SCALE', 'KEYPOINT_FORMATS',
            'PRECISIONS', 'EXPORT_FORMATS']
 
@@ -34,3 +34,6 @@ KEYPOINT_FORMATS = ('gast', 'openpose', 'alphapose', 'mmpose', 'wholebody', 'arr
 PRECISIONS = ('float32', 'bfloat16')
 #: :data:`gast_pyg.export.FORMATS`.
 EXPORT_FORMATS = ('torchscript', 'onnx')
+
+#: :data:`gast_pyg.visualization.MAX_ATTENTION_FRAMES`: most frames of an attention figure.
+MAX_ATTENTION_FRAMES = 16

@@ -1,6 +1,7 @@
 """The one error handler of the command line (see :mod:`gast_pyg.cli`)."""
 from __future__ import annotations
 
+import collections
 import contextlib
 import sys
 import traceback
@@ -26,23 +27,33 @@ def one_line(error: BaseException) -> str:
 
 @contextlib.contextmanager
 def reported_warnings(prog: str) -> Iterator[None]:
-    """Print the warnings raised inside the block as ``PROG: warning: ...`` lines."""
+    """Print the warnings raised inside the block as ``PROG: warning: ...`` lines, each distinct
+    message once (``(N times)`` appended when it was repeated)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         try:
             yield
         finally:
-            for warning in caught:
-                if not issubclass(warning.category, DeprecationWarning):
-                    print(f'{prog}: warning: {warning.message}', file=sys.stderr)
+            counts = collections.Counter(
+                one_line(warning.message) if isinstance(warning.message, BaseException)
+                else ' '.join(str(warning.message).split())
+                for warning in caught if not issubclass(warning.category, DeprecationWarning))
+            for message, count in counts.items():
+                repeated = f' ({count} times)' if count > 1 else ''
+                print(f'{prog}: warning: {message}{repeated}', file=sys.stderr)
 
 
 def run_command(prog: str, run: Callable[[Any], Any], args: Any) -> int:
     """``run(args)`` with the command line's error policy; returns the exit status (0, 2 for
-    bad input, 1 for a bug in gast-pyg)."""
+    bad input, 130 when interrupted with Ctrl-C, 1 for a bug in gast-pyg). Outputs are staged
+    (:mod:`gast_pyg.files`), so an interrupted or failed command leaves the earlier ones whole
+    and no temporaries behind."""
     try:
         with reported_warnings(prog):
             return int(run(args) or 0)
+    except KeyboardInterrupt:
+        print(f'{prog}: interrupted', file=sys.stderr)
+        return 130
     except (ValueError, OSError) as error:
         print(f'{prog}: error: {one_line(error)}', file=sys.stderr)
         return 2

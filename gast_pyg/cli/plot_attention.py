@@ -9,9 +9,10 @@ from gast_pyg.cli.options import (
     add_checkpoint_options,
     add_keypoint_options,
     checkpoint_file,
-    positive_int,
 )
-from gast_pyg.files import staged_outputs
+from gast_pyg.cli.choices import MAX_ATTENTION_FRAMES
+from gast_pyg.cli.types import bounded_int
+from gast_pyg.files import check_output_targets, staged_outputs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,17 +26,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_checkpoint_options(parser)
     group = parser.add_argument_group('figures')
     group.add_argument('--joint', default='right_ankle', help='joint of Fig. 7')
-    group.add_argument('--frames', type=positive_int, default=4, help='frames shown in Fig. 7')
+    group.add_argument('--frames', type=bounded_int(1, MAX_ATTENTION_FRAMES), default=4,
+                       help='frames shown in Fig. 7')
     group.add_argument('--output-dir', type=Path, default=Path('.'),
                        help='where to write the PNGs')
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from gast_pyg.inference import load_model
     from gast_pyg.keypoints import prepare_keypoints
-    from gast_pyg.visualization import attention_figures, require_matplotlib
+    from gast_pyg.loading import load_model
+    from gast_pyg.visualization import attention_figure_paths, attention_figures, require_matplotlib
     require_matplotlib()
+    check_output_targets(attention_figure_paths(args.output_dir, args.joint),
+                         inputs=[args.keypoints])
     model = load_model(checkpoint_file(args, causal=args.causal), skeleton=args.skeleton,
                        causal=args.causal)
     prepared = prepare_keypoints(args.keypoints, model.skeleton, layout=args.layout,

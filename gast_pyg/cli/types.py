@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
+from typing import Optional
 
-__all__ = ['positive_int', 'non_negative_int', 'finite_float', 'positive_float',
-           'non_negative_float', 'probability']
+__all__ = ['positive_int', 'non_negative_int', 'bounded_int', 'finite_float', 'positive_float',
+           'non_negative_float', 'probability', 'focal_length', 'field_of_view']
 
 
-def _integer(text: str, minimum: int, expected: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected {expected}, got {text!r}') from None
-    if value < minimum:
+def _integer(text: str, minimum: int, expected: str, maximum: Optional[int] = None) -> int:
+    # ASCII digits only: int() also takes other scripts' digits, and refuses '²' with a message
+    # naming neither the option nor what was expected.
+    stripped = text.strip()
+    if not (stripped.isascii() and stripped.lstrip('+-').isdigit()) or len(stripped) > 30:
+        raise argparse.ArgumentTypeError(f'expected {expected}, got {text[:40]!r}')
+    value = int(stripped)
+    if value < minimum or (maximum is not None and value > maximum):
         raise argparse.ArgumentTypeError(f'expected {expected}, got {value}')
     return value
 
@@ -31,6 +35,15 @@ def positive_int(text: str) -> int:
 def non_negative_int(text: str) -> int:
     """An integer ``>= 0``."""
     return _integer(text, 0, 'an integer >= 0')
+
+
+def bounded_int(minimum: int, maximum: int) -> Callable[[str], int]:
+    """A converter for integers in ``[minimum, maximum]`` (a count that sizes an allocation,
+    such as the panels of a figure)."""
+    def convert(text: str) -> int:
+        return _integer(text, minimum, f'an integer from {minimum} to {maximum}', maximum)
+    convert.__name__ = f'integer from {minimum} to {maximum}'
+    return convert
 
 
 def finite_float(text: str) -> float:
@@ -65,3 +78,14 @@ def probability(text: str) -> float:
     """A number in ``[0, 1]`` (score threshold, dropout, learning-rate decay, missing
     fraction)."""
     return _bounded(text, lambda value: 0 <= value <= 1, 'a number in [0, 1]')
+
+
+def focal_length(text: str) -> float:
+    """``--focal-length``: a finite number of pixels ``> 0`` (an infinite one would put every
+    pose at an infinite depth)."""
+    return _bounded(text, lambda value: value > 0, 'a focal length in pixels > 0')
+
+
+def field_of_view(text: str) -> float:
+    """``--fov``: a horizontal field of view in degrees, strictly between 0 and 180."""
+    return _bounded(text, lambda value: 0 < value < 180, 'degrees between 0 and 180 (exclusive)')

@@ -19,7 +19,7 @@ from gast_pyg.errors import GastPygError
 from gast_pyg.safe_pickle import ArrayFileError, load_npz
 from gast_pyg.screen import normalize_screen_coordinates
 from gast_pyg.skeleton import Skeleton
-from gast_pyg.validation import check_real
+from gast_pyg.validation import bounded_repr, check_real
 
 __all__ = [
     'DataError',
@@ -84,11 +84,18 @@ def _read_entries(path: PathLike, key: str, optional: tuple[str, ...] = ()) -> d
 def _check_nested(
     data: Any, path: PathLike, key: str, leaf: str
 ) -> Mapping[str, Mapping[str, Any]]:
+    expected = f'expected a dict {{subject: {{action: {leaf}}}}} with string names'
     if not isinstance(data, Mapping) or not all(isinstance(v, Mapping) for v in data.values()):
-        raise DataError(
-            f'{path}: {key!r}: expected a dict {{subject: {{action: {leaf}}}}}, '
-            f'got {type(data).__name__}'
-        )
+        raise DataError(f'{path}: {key!r}: {expected}, got {type(data).__name__}')
+    for subject, actions in data.items():
+        if not isinstance(subject, str):
+            raise DataError(f'{path}: {key!r}: subject {bounded_repr(subject, 60)} is a '
+                            f'{type(subject).__name__}; {expected}')
+        for action in actions:
+            if not isinstance(action, str):
+                raise DataError(f'{path}: {key!r}: subject {subject!r}, action '
+                                f'{bounded_repr(action, 60)} is a {type(action).__name__}; '
+                                f'{expected}')
     return data
 
 
@@ -177,6 +184,10 @@ def load_positions_2d(
     if not isinstance(metadata, Mapping):
         raise DataError(f'{path}: metadata: expected a dict, got {type(metadata).__name__}')
     num_joints = metadata.get('num_joints')
+    if num_joints is not None and (isinstance(num_joints, bool) or not isinstance(
+            num_joints, (int, np.integer)) or num_joints < 1):
+        raise DataError(f"{path}: metadata 'num_joints': expected an integer >= 1, got "
+                        f'{bounded_repr(num_joints, 60)}')
     positions: dict[str, dict[str, list[np.ndarray]]] = {}
     for subject, actions in data.items():
         positions[subject] = {}

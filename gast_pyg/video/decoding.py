@@ -51,9 +51,12 @@ class VideoInfo:
 
 
 def _open(path: Path):
-    av = import_extra('av')
     if not path.is_file():
-        raise VideoError(f"{path}: no such video file")
+        what = ('is a directory, expected a video file' if path.is_dir()
+                else 'is not a regular file (a device, pipe or socket), expected a video file'
+                if path.exists() else 'no such video file')
+        raise VideoError(f"{path}: {what}")
+    av = import_extra('av')
     try:
         container = av.open(str(path))
     except av.FFmpegError as error:
