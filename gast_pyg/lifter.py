@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from gast_pyg.camera_space import camera_space_poses, check_trajectory_model, focal_length_from_fov
@@ -60,6 +59,7 @@ from gast_pyg.metrics import pose_quality
 from gast_pyg.models import TrajectoryModel
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.nn import fold_batch_norms
+from gast_pyg.runtime import resolve_device
 from gast_pyg.skeleton import Skeleton
 
 __all__ = ['Lifter', 'LiftingOptions', 'LiftResult']
@@ -199,7 +199,8 @@ class Lifter:
         model: A model, or what :func:`~gast_pyg.loading.load_model` takes (a shipped name, a
             checkpoint file, ``None``: the shipped default).
         options: How keypoints become poses (:class:`LiftingOptions`).
-        device: Where the model runs (``'cpu'``, ``'cuda'``, ...).
+        device: Where the model runs (``'auto'``: CUDA if available, ``'cpu'``, ``'cuda'``,
+            ``'cuda:1'``, ...).
         skeleton, causal: Passed to :func:`~gast_pyg.loading.load_model` (the authors'
             checkpoints cannot state them).
 
@@ -211,14 +212,14 @@ class Lifter:
     """
 
     def __init__(self, model: Union[LiftingModel, PathLike, None] = None,
-                 options: LiftingOptions = LiftingOptions(), *, device: str = 'cpu',
+                 options: LiftingOptions = LiftingOptions(), *, device: str = 'auto',
                  skeleton: Optional[str] = None, causal: bool = False):
         if not isinstance(model, LiftingModel):
             model = load_model(model, skeleton=skeleton, causal=causal)
         self.source = str(getattr(getattr(model, 'origin', None), 'path', 'the model'))
         if options.focal_length is not None or options.fov is not None:
             check_trajectory_model(model, self.source)
-        self.model = fold_batch_norms(model).to(torch.device(device))
+        self.model = fold_batch_norms(model).to(resolve_device(device))
         self.options = options
 
     def lift_file(self, path: PathLike, format: Optional[str] = None,

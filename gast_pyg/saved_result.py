@@ -1,5 +1,5 @@
 """Reading back the ``.npz`` that ``gast-pyg infer`` and ``gast-pyg video`` write (contents in
-:mod:`gast_pyg.inference`), for the exports that start from a saved result (``gast-pyg bvh``,
+:mod:`gast_pyg.lifter`), for the exports that start from a saved result (``gast-pyg bvh``,
 ``gast-pyg view``). The archive is read without running code
 (:func:`~gast_pyg.data.safe_pickle.load_npz`) and every field used is checked; a bad field is
 one :class:`ResultFileError` naming the file, the field and what was expected.
@@ -14,7 +14,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from gast_pyg.data.safe_pickle import load_npz
+from gast_pyg.safe_pickle import load_npz
 from gast_pyg.errors import GastPygError
 from gast_pyg.skeleton import Skeleton
 

@@ -45,11 +45,11 @@ from gast_pyg.evaluation import evaluate
 from gast_pyg.metrics import mpjpe, trajectory_loss
 from gast_pyg.models import TrajectoryModel, build_model
 from gast_pyg.models.base import LiftingModel
-from gast_pyg.runtime import configure_threads
+from gast_pyg.runtime import configure_threads, resolve_device
 
 PathLike = Union[str, os.PathLike]
 
-__all__ = ['resolve_device', 'train', 'TrainResult', 'synthetic_banner']
+__all__ = ['train', 'TrainResult', 'synthetic_banner']
 
 # Fields whose values must be the same when a run is resumed (anything that changes the training
 # trajectory); ``epochs`` may grow, everything else (devices, paths) is free.
@@ -91,16 +91,6 @@ class _Runtime:
     def close(self) -> None:
         if self.owns_group and dist.is_initialized():
             dist.destroy_process_group()
-
-
-def resolve_device(name: str) -> torch.device:
-    """``'auto'`` (CUDA if available), ``'cpu'``, ``'cuda'``, ``'cuda:1'``, ... as a device."""
-    if name == 'auto':
-        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    device = torch.device(name)
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError(f'--device {name}: CUDA is not available')
-    return device
 
 
 def _setup(threads: Optional[int], device_name: str) -> _Runtime:

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from gast_pyg.bvh import write_result_bvh
 from gast_pyg.cli.options import HelpFormatter
 from gast_pyg.cli.types import positive_float
-from gast_pyg.saved_result import read_result
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gast_pyg.bvh import write_result_bvh
+    from gast_pyg.saved_result import read_result
     result = read_result(args.result, skeleton=args.skeleton)
     for path in write_result_bvh(result, args.output, fps=args.fps):
         print(path)

@@ -22,9 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gast_pyg.checkpoints import load_reference_checkpoint, save_checkpoint
+    from gast_pyg.checkpoints import save_checkpoint
+    from gast_pyg.loading import load_model
     check_output_targets([args.target], inputs=[args.source])
-    model = load_reference_checkpoint(args.source, skeleton=args.skeleton, causal=args.causal)
+    model = load_model(args.source, skeleton=args.skeleton, causal=args.causal)
     save_checkpoint(args.target, model, converted_from=str(args.source))
     print(f'{args.target}: {model.__class__.__name__} ({model.skeleton.name}, receptive field '
           f'{model.receptive_field}, {model.channels} channels, causal={model.causal})')

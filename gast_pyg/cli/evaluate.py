@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from gast_pyg.cli.options import (
     HelpFormatter,
@@ -37,24 +37,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def evaluate_checkpoint(args: argparse.Namespace, path: Path) -> dict[str, Any]:
-    """Evaluate the checkpoint ``path`` with the data options of ``args``; returns the report.
+def evaluate_checkpoint(args: argparse.Namespace, source: Optional[str]) -> dict[str, Any]:
+    """Evaluate the checkpoint ``source`` (a file or a shipped model's name) with the data options of ``args``; returns the report.
 
     Without an explicit ``--downsample``, our checkpoints are evaluated at the frame rate they
     were trained at (the authors' at the rule of their receptive field). A trajectory checkpoint
     is also evaluated in camera space, against the baseline at the mean training root depth it
     records."""
-    from gast_pyg.checkpoints import CheckpointError, load_any_checkpoint
+    from gast_pyg.checkpoints import CheckpointError
+    from gast_pyg.loading import load_model
     from gast_pyg.cli.report import evaluate_and_report
     from gast_pyg.cli.run_config import run_config
     from gast_pyg.data import shared_subjects
     from gast_pyg.data.pipeline import load_data
     from gast_pyg.models import TrajectoryModel
-    from gast_pyg.training import resolve_device, synthetic_banner
+    from gast_pyg.runtime import resolve_device
+    from gast_pyg.training import synthetic_banner
     config, _ = run_config(args, training=False)
-    model, info = load_any_checkpoint(path, skeleton=args.skeleton, causal=args.causal)
+    model = load_model(source, skeleton=args.skeleton, causal=args.causal)
     model.to(resolve_device(args.device))
-    training = info.get('training') or {}
+    origin = model.origin
+    path, training = origin.path, origin.training
     mean_root_depth = training.get('trajectory_mean_depth_m')
     if isinstance(model, TrajectoryModel) and not (
             type(mean_root_depth) in (int, float) and 0 < mean_root_depth < math.inf):
@@ -80,13 +83,18 @@ def evaluate_checkpoint(args: argparse.Namespace, path: Path) -> dict[str, Any]:
         print(f'warning: {path} was trained on test subject {subject}: its errors are errors on '
               'training data', flush=True)
     return evaluate_and_report(model, data, subjects, config.evaluation, downsample,
-                               f'{path}, {info["kind"]} checkpoint',
+                               f'{path}, {origin.kind} checkpoint',
                                output_json=args.output_json, progress=args.progress,
-                               extra={'checkpoint_kind': info['kind'],
-                                      'checkpoint_epoch': info.get('epoch')},
+                               extra={'checkpoint_kind': origin.kind,
+                                      'checkpoint_epoch': origin.epoch},
                                mean_root_depth=mean_root_depth)
 
 
 def run(args: argparse.Namespace) -> int:
-    evaluate_checkpoint(args, checkpoint_file(args))
+    from gast_pyg.files import check_output_targets
+    source = checkpoint_file(args)
+    if args.output_json:
+        check_output_targets([Path(args.output_json)], inputs=[
+            p for p in (source, args.data_3d, args.data_2d) if p not in (None, 'gt')])
+    evaluate_checkpoint(args, source)
     return 0

@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from gast_pyg.export import export_model
-    from gast_pyg.inference import load_model
+    from gast_pyg.loading import load_model
     checkpoint = checkpoint_file(args, causal=args.causal)
     check_output_targets([args.output], inputs=[checkpoint])
     model = load_model(checkpoint, skeleton=args.skeleton, causal=args.causal)

@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from gast_pyg.inference import load_model
+    from gast_pyg.loading import load_model
     from gast_pyg.models.builder import build_model
     from gast_pyg.streaming import measure_latency
     if args.random_weights:

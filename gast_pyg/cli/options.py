@@ -27,6 +27,8 @@ from gast_pyg.cli.choices import (
     TRAJECTORY_DESIGNS,
 )
 from gast_pyg.cli.types import (
+    field_of_view,
+    focal_length,
     non_negative_float,
     non_negative_int,
     positive_float,
@@ -36,8 +38,11 @@ from gast_pyg.cli.types import (
 from gast_pyg.configs import available as available_configs
 from gast_pyg.configs import config_path, read_config_file
 
+from gast_pyg.errors import GastPygError
+
 if TYPE_CHECKING:
     from gast_pyg.keypoints.tracking import PersonChoice
+    from gast_pyg.lifter import LiftingOptions
 
 __all__ = ['HelpFormatter', 'positive_int', 'non_negative_float', 'subjects', 'actions',
            'person_choice', 'add_checkpoint_options', 'checkpoint_file', 'add_keypoint_options',
@@ -75,8 +80,6 @@ def actions(text: str) -> Optional[list[str]]:
     return [name.strip() for name in text.split(',') if name.strip()]
 
 
-#: Suffixes that make a ``--checkpoint`` value a path rather than a shipped model's name.
-CHECKPOINT_SUFFIXES = ('.pt', '.pth', '.bin', '.ckpt', '.tar')
 
 
 # Groups ---------------------------------------------------------------------------------------
@@ -111,31 +114,25 @@ def add_checkpoint_options(parser: argparse.ArgumentParser, required: bool = Fal
                            help="the authors' checkpoint is a causal model")
 
 
-def checkpoint_file(args: argparse.Namespace, causal: bool = False) -> Path:
-    """The file ``--checkpoint`` names (:func:`~gast_pyg.pretrained.resolve_checkpoint`); when
-    it is omitted, the shipped default (``causal``: the default causal one), announced on
-    stdout. Without a shipped default, one error saying to give ``--checkpoint``. A value
-    that looks like a path (a folder in it or a checkpoint suffix) is a path, so a missing file
-    is reported as such by the loader."""
-    from gast_pyg.pretrained import PretrainedError, resolve_checkpoint
-    value = args.checkpoint
-    if value is not None and ('/' in value or os.sep in value
-                              or Path(value).suffix.lower() in CHECKPOINT_SUFFIXES):
-        return Path(value)
+def checkpoint_file(args: argparse.Namespace, causal: bool = False) -> Optional[str]:
+    """The ``--checkpoint`` value (a file or a shipped model's name, for
+    :func:`gast_pyg.load_model`); when it is omitted, ``None`` (the shipped default, ``causal``:
+    the default causal one), announced on stdout, or one error saying to give
+    ``--checkpoint`` when no default is shipped."""
+    if args.checkpoint is not None:
+        return args.checkpoint
+    from gast_pyg.pretrained import PretrainedError, load_registry
     try:
-        path, entry = resolve_checkpoint(args.checkpoint, causal=causal)
+        entry = load_registry().default(causal)
     except PretrainedError as error:
-        if args.checkpoint is not None:
-            raise
         raise PretrainedError(f'no --checkpoint given: {error} with --checkpoint FILE|NAME'
                               ) from None
-    if args.checkpoint is None:
-        kind = ', '.join(k for k, on in (('causal', entry.causal),
-                                         ('trajectory', entry.trajectory)) if on)
-        print(f'using the shipped model {entry.name} ({entry.arch}, receptive field '
-              f'{entry.receptive_field}, {entry.skeleton}{", " + kind if kind else ""}; '
-              f'--checkpoint FILE|NAME chooses another)', flush=True)
-    return path
+    kind = ', '.join(k for k, on in (('causal', entry.causal),
+                                     ('trajectory', entry.trajectory)) if on)
+    print(f'using the shipped model {entry.name} ({entry.arch}, receptive field '
+          f'{entry.receptive_field}, {entry.skeleton}{", " + kind if kind else ""}; '
+          f'--checkpoint FILE|NAME chooses another)', flush=True)
+    return None
 
 
 def add_keypoint_options(parser: argparse.ArgumentParser, tracks: bool = False,
@@ -156,8 +153,9 @@ def add_keypoint_options(parser: argparse.ArgumentParser, tracks: bool = False,
         group.add_argument('--person', type=person_choice, default='all', metavar='ID|all|best',
                            help='lift one track, every track, or per frame the person with the '
                                 'highest mean score')
-        group.add_argument('--max-gap', type=non_negative_int, default=10,
-                           help='a track ends after this many frames without a match')
+        group.add_argument('--max-gap', type=non_negative_int, default=None,
+                           help='frames a person may go undetected (occluded, out of the '
+                                'picture) and keep their track (unset: one second of frames)')
     else:
         group.add_argument('--keypoints', required=True, metavar='FILE',
                            help='2D keypoints: .json (HRNet/GAST-Net demo layout) or .npy/.npz '
@@ -185,11 +183,11 @@ def add_camera_options(parser: argparse.ArgumentParser) -> None:
     """The camera of a trajectory model's camera-space poses (one of the two)."""
     group = parser.add_argument_group(
         'camera (trajectory checkpoints: poses_3d_camera)').add_mutually_exclusive_group()
-    group.add_argument('--focal-length', type=float, default=None, metavar='PIXELS',
+    group.add_argument('--focal-length', type=focal_length, default=None, metavar='PIXELS',
                        help='focal length of the camera in pixels (unset: the one the model was '
                             'trained with, Human3.6M: a 47.1 degree horizontal field of view; '
                             'the depth of the camera-space poses scales with it)')
-    group.add_argument('--fov', type=float, default=None, metavar='DEGREES',
+    group.add_argument('--fov', type=field_of_view, default=None, metavar='DEGREES',
                        help='horizontal field of view in degrees, instead of --focal-length '
                             '(unset: see --focal-length)')
 
@@ -298,11 +296,25 @@ def add_lifting_output_options(parser: argparse.ArgumentParser, render_metavar: 
     ``video``); returns the group for a command's own output options."""
     group = parser.add_argument_group('output')
     group.add_argument('--output', required=True, metavar='OUT.npz', help='the .npz to write')
+    group.add_argument('--bvh', default=None, metavar='OUT.bvh',
+                       help='also write one BVH animation per track, OUT_track{ID}.bvh (unset: '
+                            'none; conventions in docs/motion.md)')
     group.add_argument('--render', default=None, metavar=render_metavar, help=render_help)
     group.add_argument('--flip', action='store_true',
                        help='average with the prediction on the mirrored input')
     add_precision_option(group)
     return group
+
+
+def lifting_options(args: argparse.Namespace, image_size: bool = True) -> 'LiftingOptions':
+    """The :class:`~gast_pyg.lifter.LiftingOptions` of ``infer`` / ``video`` options."""
+    from gast_pyg.lifter import LiftingOptions
+    size = (args.width, args.height) if image_size and args.width and args.height else None
+    if image_size and (args.width is None) != (args.height is None):
+        raise GastPygError('--width and --height go together: give both or neither')
+    return LiftingOptions(score_threshold=args.score_threshold, max_missing=args.max_missing,
+                          flip=args.flip, precision=args.precision, image_size=size,
+                          focal_length=args.focal_length, fov=args.fov)
 
 
 def add_runtime_options(parser: argparse.ArgumentParser, threads: Optional[int] = None,

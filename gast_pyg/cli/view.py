@@ -4,8 +4,6 @@ from __future__ import annotations
 import argparse
 
 from gast_pyg.cli.options import HelpFormatter
-from gast_pyg.saved_result import read_result
-from gast_pyg.viewer import write_result_viewer
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gast_pyg.saved_result import read_result
+    from gast_pyg.viewer import write_result_viewer
     result = read_result(args.result, skeleton=args.skeleton)
     print(write_result_viewer(result, args.output))
     return 0

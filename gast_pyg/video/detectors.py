@@ -134,8 +134,11 @@ def _import_mediapipe():
 
 
 class BlazePoseDetector(KeypointDetector):
-    """MediaPipe BlazePose (33 landmarks, visibility as the score), up to ``max_people`` per
-    frame, each person's crop followed from frame to frame (VIDEO running mode).
+    """MediaPipe BlazePose (33 landmarks), up to ``max_people`` per frame, each person's crop
+    followed from frame to frame (VIDEO running mode). A landmark's score is its presence (the
+    probability that it lies in the image), not its visibility: a joint hidden behind the body
+    keeps its estimated position instead of being interpolated over, as detectors trained on
+    COCO report occluded joints too.
 
     Args:
         max_people: The most people reported per frame (the best by mean score).
@@ -184,7 +187,7 @@ class BlazePoseDetector(KeypointDetector):
                 image = self._mediapipe.Image(image_format=self._mediapipe.ImageFormat.SRGB,
                                               data=np.ascontiguousarray(frame[y0:y1, x0:x1]))
                 for pose in landmarker.detect_for_video(image, timestamp).pose_landmarks:
-                    people.append([[x0 + p.x * (x1 - x0), y0 + p.y * (y1 - y0), p.visibility]
+                    people.append([[x0 + p.x * (x1 - x0), y0 + p.y * (y1 - y0), p.presence]
                                    for p in pose])
         self._count += 1
         if not people:
