@@ -13,11 +13,10 @@ import pytest
 import torch
 from conftest import SHARED
 
-from gast_pyg import build_model, load_reference_checkpoint, save_checkpoint
+from gast_pyg import Lifter, LiftingOptions, build_model, load_model, save_checkpoint
 from gast_pyg.cli import main
 from gast_pyg.data import flip_average, sequence_inputs
 from gast_pyg.files import staged_outputs
-from gast_pyg.inference import infer, load_model
 from gast_pyg.lifting import lift_sequence
 from gast_pyg.keypoints import prepare_keypoints
 
@@ -66,6 +65,11 @@ def listing(folder: Path) -> list:
     return sorted(p.name for p in folder.iterdir())
 
 
+def lift(keypoints, checkpoint, causal=False, **options):
+    """What ``gast-pyg infer`` computes: the :class:`Lifter` on a keypoint file."""
+    return Lifter(checkpoint, LiftingOptions(**options), causal=causal).lift_file(keypoints)
+
+
 def test_infer_baseball_end_to_end(tmp_path, checkpoint, capsys):
     keypoints = shared(BASEBALL)
     out = tmp_path / 'out' / 'baseball.npz'
@@ -100,8 +104,8 @@ def test_infer_baseball_end_to_end(tmp_path, checkpoint, capsys):
 def test_explicit_image_size_and_options_are_recorded(tmp_path, checkpoint):
     keypoints = coco_file(tmp_path / 'k.npy')
     out = tmp_path / 'k3d.npz'
-    result = infer(keypoints, checkpoint, out, width=640, height=480, score_threshold=0.5,
-                   flip=True)
+    result = lift(keypoints, checkpoint, image_size=(640, 480), score_threshold=0.5, flip=True)
+    assert result.save(out) == out
     prepared = prepare_keypoints(keypoints, width=640, height=480, score_threshold=0.5)
     with np.load(out) as data:
         options = json.loads(str(data['options']))
@@ -111,20 +115,20 @@ def test_explicit_image_size_and_options_are_recorded(tmp_path, checkpoint):
     inputs = sequence_inputs(prepared.normalized, model.receptive_field)
     with torch.no_grad():
         flipped = flip_average(model, inputs, model.skeleton)[0]
-    np.testing.assert_allclose(result['lifted'].poses_3d[0], (flipped - flipped[:, :1]).numpy(),
+    np.testing.assert_allclose(result.poses_3d[0], (flipped - flipped[:, :1]).numpy(),
                                atol=1e-6)
 
 
 def test_bfloat16_lifting_stays_close_to_float32_and_is_recorded(tmp_path, checkpoint, capsys):
     keypoints = coco_file(tmp_path / 'k.npy')
-    plain = infer(keypoints, checkpoint, tmp_path / 'fp32.npz', width=640, height=480)
+    plain = lift(keypoints, checkpoint, image_size=(640, 480))
     assert main(['infer', '--keypoints', str(keypoints), '--checkpoint', str(checkpoint),
                  '--width', '640', '--height', '480', '--precision', 'bfloat16',
                  '--output', str(tmp_path / 'bf16.npz')]) == 0
     with np.load(tmp_path / 'bf16.npz') as data:
         assert json.loads(str(data['options']))['precision'] == 'bfloat16'
         poses = data['poses_3d']
-    expected = plain['lifted'].poses_3d
+    expected = plain.poses_3d
     assert poses.dtype == np.float32 and poses.shape == expected.shape
     # bfloat16 keeps 8 bits of mantissa: close to float32, not equal to it.
     scale = np.abs(expected).max()
@@ -143,12 +147,13 @@ def test_authors_checkpoint_is_accepted(tmp_path):
     path = tmp_path / 'authors_causal.pt'   # named .pt on purpose
     torch.save({'epoch': 80, 'model_pos': fixture['state_dict']}, path)
     keypoints = coco_file(tmp_path / 'k.npy', frames=40)
-    result = infer(keypoints, path, tmp_path / 'o.npz', width=640, height=640, causal=True)
-    reference = load_reference_checkpoint(path, causal=True)
-    assert result['options']['causal'] and result['options']['receptive_field'] == 27
-    # infer folds batch norms into the weights: equal up to float rounding.
+    result = lift(keypoints, path, causal=True, image_size=(640, 640))
+    reference = load_model(path, causal=True)
+    assert reference.origin.kind == 'reference' and reference.origin.epoch == 80
+    assert result.options['causal'] and result.options['receptive_field'] == 27
+    # The lifter folds batch norms into the weights: equal up to float rounding.
     prepared = prepare_keypoints(keypoints, width=640, height=640)
-    np.testing.assert_allclose(result['lifted'].poses_3d[0], expected_poses(reference, prepared),
+    np.testing.assert_allclose(result.poses_3d[0], expected_poses(reference, prepared),
                                atol=1e-5)
 
 
@@ -209,7 +214,7 @@ def test_authors_checkpoint_for_another_skeleton_is_refused(tmp_path, capsys):
 
 
 def test_a_failed_run_keeps_the_previous_output_and_leaves_no_temporary_file(
-        tmp_path, checkpoint, monkeypatch):
+        tmp_path, checkpoint, monkeypatch, capsys):
     keypoints = coco_file(tmp_path / 'k.npy')
     out = tmp_path / 'o.npz'
     out.write_bytes(b'previous result')
@@ -220,8 +225,10 @@ def test_a_failed_run_keeps_the_previous_output_and_leaves_no_temporary_file(
 
     monkeypatch.setattr(visualization, 'check_writer', lambda suffix: None)
     monkeypatch.setattr(visualization, 'render_animation', broken)
-    with pytest.raises(RuntimeError, match='disk full'):
-        infer(keypoints, checkpoint, out, width=640, height=480, render=tmp_path / 'o.gif')
+    code = main(['infer', '--keypoints', str(keypoints), '--checkpoint', str(checkpoint),
+                 '--output', str(out), '--width', '640', '--height', '480',
+                 '--render', str(tmp_path / 'o.gif')])
+    assert code == 1 and 'RuntimeError: disk full' in capsys.readouterr().err
     assert out.read_bytes() == b'previous result'
     assert listing(tmp_path) == ['k.npy', 'o.npz']
 
@@ -245,11 +252,17 @@ def _umask() -> int:
     return mask
 
 
-def test_output_suffixes_are_checked_before_any_work(tmp_path, checkpoint):
-    with pytest.raises(ValueError, match='must end with .npz'):
-        infer(tmp_path / 'missing.json', checkpoint, tmp_path / 'out.txt')
-    with pytest.raises(ValueError, match='must end with .gif or .mp4'):
-        infer(tmp_path / 'missing.json', checkpoint, tmp_path / 'o.npz', render=tmp_path / 'o.avi')
+def test_output_suffixes_are_checked_before_any_work(tmp_path, checkpoint, capsys):
+    missing = ['infer', '--keypoints', str(tmp_path / 'missing.json'),
+               '--checkpoint', str(checkpoint)]
+    code, errors = run_cli([*missing, '--output', str(tmp_path / 'out.txt')], capsys)
+    assert code == 2 and errors == [f'gast-pyg infer: error: --output {tmp_path / "out.txt"}: '
+                                    'expected a name ending with .npz']
+    code, errors = run_cli([*missing, '--output', str(tmp_path / 'o.npz'),
+                            '--render', str(tmp_path / 'o.avi')], capsys)
+    assert code == 2 and errors == [f'gast-pyg infer: error: --render {tmp_path / "o.avi"}: '
+                                    'expected a name ending with .gif or .mp4 or .html']
+    assert listing(tmp_path) == []
 
 
 LONG_VIDEO = textwrap.dedent('''
