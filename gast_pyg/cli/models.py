@@ -9,7 +9,8 @@ import yaml
 
 from gast_pyg.cli.options import HelpFormatter
 
-_COLUMNS = ('name', 'default', 'arch', 'receptive_field', 'causal', 'trajectory', 'skeleton')
+_COLUMNS = ('name', 'default', 'arch', 'receptive_field', 'channels', 'causal', 'trajectory',
+            'skeleton')
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -50,8 +51,8 @@ def _errors(accuracy: Dict[str, Any], key: str) -> str:
     errors: Optional[Dict[str, Any]] = accuracy.get(key)
     if not errors or errors.get('p1') is None:
         return '-'
-    return f"{errors['p1']:g}/{errors['p2']:g}" if errors.get('p2') is not None \
-        else f"{errors['p1']:g}/-"
+    return f"{errors['p1']:.1f}/{errors['p2']:.1f}" if errors.get('p2') is not None \
+        else f"{errors['p1']:.1f}/-"
 
 
 def list_models(args: argparse.Namespace) -> int:
@@ -64,13 +65,21 @@ def list_models(args: argparse.Namespace) -> int:
     if not models:
         print(f'no pretrained models are registered in {registry.source}')
         return 0
+    # One default per kind: the model used without --checkpoint, and the causal one (latency).
+    kinds = {name: kind for kind, name in (('causal', registry.defaults[True]),
+                                            ('offline', registry.defaults[False])) if name}
+    for model in models:
+        model['default'] = kinds.get(model['name'], '-')
     rows = [[str(model[key]) for key in _COLUMNS]
             + [_errors(model['accuracy'], 'gt_2d'), _errors(model['accuracy'], 'noise_2d_5')]
             for model in models]
     header = list(_COLUMNS) + ['P1/P2 GT 2D', 'P1/P2 noise 5 px']
     widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
+    numeric = {header.index(key) for key in ('receptive_field', 'channels')} | {
+        len(header) - 2, len(header) - 1}
     for row in [header] + rows:
-        print('  '.join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print('  '.join(cell.rjust(width) if i in numeric else cell.ljust(width)
+                        for i, (cell, width) in enumerate(zip(row, widths))).rstrip())
     held_out = sorted({str(m['accuracy'].get('held_out')) for m in models})
     licences = ' | '.join(dict.fromkeys(m['licence'] for m in models))
     print(f'accuracy in mm on held-out {", ".join(held_out)}; licence: {licences}')
