@@ -27,20 +27,29 @@ def one_line(error: BaseException) -> str:
 
 @contextlib.contextmanager
 def reported_warnings(prog: str) -> Iterator[None]:
-    """Print the warnings raised inside the block as ``PROG: warning: ...`` lines, each distinct
-    message once (``(N times)`` appended when it was repeated)."""
-    with warnings.catch_warnings(record=True) as caught:
+    """Print each warning raised inside the block as a ``PROG: warning: ...`` line when it is
+    first raised (not after the work that follows it), each distinct message once; at the end,
+    the count of those repeated (``(N times in all)``)."""
+    counts: collections.Counter = collections.Counter()
+
+    def show(message: Any, category: type, *_: Any, **__: Any) -> None:
+        if issubclass(category, DeprecationWarning):
+            return
+        text = (one_line(message) if isinstance(message, BaseException)
+                else ' '.join(str(message).split()))
+        counts[text] += 1
+        if counts[text] == 1:
+            print(f'{prog}: warning: {text}', file=sys.stderr, flush=True)
+
+    with warnings.catch_warnings():
         warnings.simplefilter('always')
+        warnings.showwarning = show
         try:
             yield
         finally:
-            counts = collections.Counter(
-                one_line(warning.message) if isinstance(warning.message, BaseException)
-                else ' '.join(str(warning.message).split())
-                for warning in caught if not issubclass(warning.category, DeprecationWarning))
-            for message, count in counts.items():
-                repeated = f' ({count} times)' if count > 1 else ''
-                print(f'{prog}: warning: {message}{repeated}', file=sys.stderr)
+            for text, count in counts.items():
+                if count > 1:
+                    print(f'{prog}: warning: {text} ({count} times in all)', file=sys.stderr)
 
 
 def run_command(prog: str, run: Callable[[Any], Any], args: Any) -> int:
