@@ -11,10 +11,9 @@ import torch
 import yaml
 
 import gast_pyg.pretrained as pretrained
-from gast_pyg import build_model, save_checkpoint
+from gast_pyg import Lifter, LiftingOptions, build_model, load_model, save_checkpoint
 from gast_pyg.camera_space import camera_space_poses
 from gast_pyg.cli import build_parser, main
-from gast_pyg.inference import infer, load_model
 from gast_pyg.keypoints import prepare_keypoints
 from gast_pyg.lifting import lift_sequence
 from gast_pyg.nn import fold_batch_norms
@@ -127,8 +126,9 @@ def test_forced_format_that_does_not_fit_is_one_error(tmp_path, checkpoints, cap
 
 def test_trajectory_checkpoint_writes_camera_space_poses(tmp_path, checkpoints):
     keypoints = one_person(tmp_path / 'k.npy')
-    result = infer(keypoints, checkpoints['trajectory'], tmp_path / 'o.npz', width=1000,
-                   height=1000)
+    square = LiftingOptions(image_size=(1000, 1000))
+    result = Lifter(checkpoints['trajectory'], square).lift_file(keypoints)
+    result.save(tmp_path / 'o.npz')
     model = fold_batch_norms(load_model(checkpoints['trajectory']))
     prepared = prepare_keypoints(keypoints, width=1000, height=1000)
     raw = lift_sequence(model, prepared.normalized, root_relative=False)
@@ -139,25 +139,28 @@ def test_trajectory_checkpoint_writes_camera_space_poses(tmp_path, checkpoints):
         assert float(npz['focal_length']) == pytest.approx(model.focal_length * 500)
     np.testing.assert_allclose(camera[0], raw, atol=1e-5)
     np.testing.assert_allclose(poses[0], raw - raw[:, :1], atol=1e-5)
-    assert result['options']['focal_length'] == pytest.approx(model.focal_length * 500)
+    assert result.options['focal_length'] == pytest.approx(model.focal_length * 500)
     # Twice the focal length: twice the root depth, the same root-relative pose.
-    longer = infer(keypoints, checkpoints['trajectory'], tmp_path / 'f.npz', width=1000,
-                   height=1000, focal_length=model.focal_length * 1000)['lifted']
+    longer = Lifter(checkpoints['trajectory'], LiftingOptions(
+        image_size=(1000, 1000), focal_length=model.focal_length * 1000)).lift_file(keypoints)
     np.testing.assert_allclose(longer.poses_3d_camera[0, :, 0, 2], 2 * raw[:, 0, 2], rtol=1e-5)
     np.testing.assert_allclose(longer.poses_3d[0], poses[0], atol=1e-5)
     np.testing.assert_allclose(longer.poses_3d_camera[0],
                                camera_space_poses(model, raw, 1000, model.focal_length * 1000),
                                atol=1e-5)
     # A 90 degree field of view over 1000 pixels is a 500 pixel focal length.
-    wide = infer(keypoints, checkpoints['trajectory'], tmp_path / 'w.npz', width=1000,
-                 height=1000, fov=90.0)['lifted']
+    wide = Lifter(checkpoints['trajectory'],
+                  LiftingOptions(image_size=(1000, 1000), fov=90.0)).lift_file(keypoints)
     assert wide.focal_length == pytest.approx(500.0)
 
 
 @pytest.mark.parametrize('which, extra, expected', [
-    ('trajectory', ['--focal-length', '0'], '--focal-length must be > 0 pixels, got 0'),
-    ('trajectory', ['--focal-length', '-5'], '--focal-length must be > 0 pixels, got -5'),
-    ('trajectory', ['--fov', '180'], '--fov must be between 0 and 180 degrees, got 180'),
+    ('trajectory', ['--focal-length', '0'],
+     'argument --focal-length: expected a focal length in pixels > 0, got 0'),
+    ('trajectory', ['--focal-length', '-5'],
+     'argument --focal-length: expected a focal length in pixels > 0, got -5'),
+    ('trajectory', ['--fov', '180'],
+     'argument --fov: expected degrees between 0 and 180 (exclusive), got 180'),
     ('plain', ['--focal-length', '1000'], 'has no trajectory'),
     ('plain', ['--fov', '60'], 'has no trajectory'),
     ('trajectory', ['--fov', '60', '--focal-length', '9'], 'not allowed with argument'),
@@ -244,7 +247,7 @@ def test_unknown_checkpoint_name_lists_the_registered_ones(tmp_path, registry, c
     code, _, errors = cli(['infer', '--keypoints', str(one_person(tmp_path / 'k.npy')),
                            '--checkpoint', 'gast-81', '--output', str(tmp_path / 'o.npz')], capsys)
     assert code == 2 and len(errors) == 1
-    assert 'neither a file nor a registered model' in errors[0] and 'tiny' in errors[0]
+    assert "unknown pretrained model 'gast-81'; known: tiny, tiny-causal" in errors[0]
 
 
 def test_evaluate_takes_a_name_and_the_evaluate_alias():

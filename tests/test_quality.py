@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import shared_path
-from gast_pyg import build_model, save_checkpoint
+from gast_pyg import Lifter, LiftingOptions, build_model, save_checkpoint
 from gast_pyg.metrics import (bone_length_cv, limb_asymmetry, mean_joint_acceleration,
                               pose_quality)
 from gast_pyg.skeleton import Skeleton
@@ -57,13 +57,13 @@ def test_limb_asymmetry_and_acceleration():
 
 
 def test_infer_baseball_tracks_and_quality(tmp_path):
-    from gast_pyg.inference import infer, quality_summary
     keypoints = shared_path('data', 'wild', 'baseball_hrnet_coco17.json')
     checkpoint = save_checkpoint(tmp_path / 'tiny.pt', build_model(channels=8).eval())
-    lifted = infer(keypoints, checkpoint, tmp_path / 'b.npz', width=1920, height=1080)['lifted']
+    lifted = Lifter(checkpoint, LiftingOptions(image_size=(1920, 1080))).lift_file(keypoints)
+    lifted.save(tmp_path / 'b.npz')
     with np.load(tmp_path / 'b.npz') as npz:
         assert npz['poses_3d'].shape == (1, len(npz['frame_indices']), 17, 3)
         assert npz['track_ids'].tolist() == [0] and (int(npz['width']), int(npz['height'])) == (
             1920, 1080)
         np.testing.assert_allclose(npz['mean_acceleration'], lifted.quality[0]['mean_acceleration'])
-    assert quality_summary(lifted).startswith('track 0: ')
+    assert lifted.summary().startswith('track 0: ')
