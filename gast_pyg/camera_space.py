@@ -102,7 +102,7 @@ def camera_space_poses(
     with np.errstate(over='ignore', invalid='ignore'):
         out[..., 2] += predicted[:, r:r + 1, 2] * np.float32(scale - 1)
     if not np.isfinite(out).all():
-        raise ValueError(f"focal length {focal_length:g} pixels: the camera-space depths "
+        raise GastPygError(f"focal length {focal_length:g} pixels: the camera-space depths "
                          "overflow float32; expected a focal length of the order of the image "
                          "width")
     return out

@@ -171,7 +171,7 @@ def evaluate(
         bad = next((metric for metric, value in errors.items() if not np.isfinite(value)), None)
         if bad is not None:
             largest = float(np.abs(seq_3d).max())
-            raise ValueError(f'subject {subject!r}, action {key!r}, camera {camera}: the {bad} '
+            raise GastPygError(f'subject {subject!r}, action {key!r}, camera {camera}: the {bad} '
                              f'error is {errors[bad]} (3D coordinates up to {largest:.3g}): the '
                              'data overflow float32 arithmetic; expected metres (or millimetres)')
         for metric, value in errors.items():
@@ -221,7 +221,7 @@ def _check_lengths(sequences: Sequence[tuple], downsample: int, receptive_field:
         longest[subject] = max(longest.get(subject, 0), frames)
     for subject, frames in longest.items():
         if frames < receptive_field:
-            raise ValueError(f'subject {subject!r}: its longest sequence has {frames} frame(s) '
+            raise GastPygError(f'subject {subject!r}: its longest sequence has {frames} frame(s) '
                              f'after downsampling by {downsample}, fewer than the receptive field '
                              f'of {receptive_field} frames; evaluate longer sequences or a '
                              'smaller --downsample')

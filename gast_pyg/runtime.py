@@ -37,9 +37,11 @@ import ctypes
 import os
 import sys
 import warnings
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from gast_pyg.errors import GastPygError
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ['DEFAULT_SPIN_COUNT', 'WAIT_VARIABLES', 'check_device', 'configure_allocator',
            'configure_threads', 'default_threads', 'machine_cores', 'resolve_device',

@@ -508,7 +508,7 @@ def attention_figures(model: LiftingModel, prepared, joint: str, output_dir: Pat
     (:class:`~gast_pyg.keypoints.PreparedKeypoints`), at ``frames`` evenly spaced frames
     (1 to :data:`MAX_ATTENTION_FRAMES`)."""
     if not 1 <= frames <= MAX_ATTENTION_FRAMES:
-        raise ValueError(f'frames: expected 1 to {MAX_ATTENTION_FRAMES} panels of Fig. 7, '
+        raise GastPygError(f'frames: expected 1 to {MAX_ATTENTION_FRAMES} panels of Fig. 7, '
                          f'got {frames}')
     output_dir = Path(output_dir)
     total = len(prepared.normalized)

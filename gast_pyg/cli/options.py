@@ -9,9 +9,7 @@ option's help.
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from gast_pyg.cli.choices import (

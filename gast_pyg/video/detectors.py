@@ -66,7 +66,7 @@ def tile_windows(width: int, height: int, tiles: int) -> List[Tuple[int, int, in
     frame for 1, else squares with the short side's length, evenly spaced along the long side
     from one end to the other (neighbours overlap when ``tiles * short > long``)."""
     if tiles < 1:
-        raise ValueError(f"tiles must be >= 1, got {tiles}")
+        raise VideoError(f"tiles must be >= 1, got {tiles}")
     if tiles == 1:
         return [(0, 0, width, height)]
     side = min(width, height)
