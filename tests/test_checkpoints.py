@@ -8,14 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from gast_pyg import (
-    CheckpointError,
-    GASTNet,
-    build_model,
-    load_reference_checkpoint,
-    save_checkpoint,
-)
-from gast_pyg.checkpoints import load_checkpoint, load_weights, model_from_checkpoint
+from gast_pyg import CheckpointError, GASTNet, build_model, load_model, save_checkpoint
+from gast_pyg.checkpoints import load_checkpoint, model_from_reference, restore_weights
 
 
 def small(**kwargs) -> GASTNet:
@@ -33,7 +27,8 @@ def test_round_trip_keeps_config_weights_and_extras(tmp_path):
     model = perturbed(small(causal=True, dropout=0.2))
     path = save_checkpoint(tmp_path / 'run' / 'model.pt', model, epoch=3, lr=0.5)
     assert sorted(os.listdir(tmp_path / 'run')) == ['model.pt']
-    loaded = model_from_checkpoint(path).eval()
+    loaded = load_model(path)
+    assert loaded.origin.kind == 'gast-pyg' and loaded.origin.epoch == 3
     assert loaded.config == model.config and loaded.causal and loaded.dropout == 0.2
     x = torch.randn(1, 11, 17, 2)
     with torch.no_grad():
@@ -50,7 +45,7 @@ def test_custom_skeleton_travels_inside_the_checkpoint(tmp_path):
     model = build_model(yaml_path, receptive_field=9, channels=4)
     path = save_checkpoint(tmp_path / 'arm.pt', model)
     yaml_path.unlink()
-    loaded = model_from_checkpoint(path)
+    loaded = load_model(path)
     assert loaded.skeleton.joint_names == model.skeleton.joint_names
     assert loaded.skeleton.distal_joints == model.skeleton.distal_joints
 
@@ -74,9 +69,9 @@ def test_interrupted_save_keeps_the_previous_file(tmp_path, monkeypatch):
 def test_checkpoint_from_another_config_is_refused_by_name(tmp_path):
     path = save_checkpoint(tmp_path / 'model.pt', small())
     with pytest.raises(CheckpointError, match=r"channels=8.*channels=16"):
-        load_weights(build_model(receptive_field=9, channels=16), path)
+        restore_weights(build_model(receptive_field=9, channels=16), path)
     with pytest.raises(CheckpointError, match=r"filter_widths=\[3, 3\].*filter_widths=\[3, 3, 3\]"):
-        load_weights(build_model(receptive_field=27, channels=8), path)
+        restore_weights(build_model(receptive_field=27, channels=8), path)
 
 
 class Exploit:
@@ -90,7 +85,7 @@ def test_pickled_code_is_never_executed(tmp_path):
     marker = '/tmp/gast_pyg_pwned'
     if os.path.exists(marker):
         os.unlink(marker)
-    for load in (load_reference_checkpoint, model_from_checkpoint):
+    for load in (load_model, load_checkpoint):
         with pytest.raises(CheckpointError,
                            match='refused to load: it asks for posix.system') as info:
             load(path)
@@ -106,7 +101,7 @@ def test_files_that_are_not_checkpoints(tmp_path, content, fragment):
     path = tmp_path / 'model.bin'
     path.write_bytes(content)
     with pytest.raises(CheckpointError, match=fragment) as info:
-        load_reference_checkpoint(path)
+        load_model(path)
     assert 'model.bin' in str(info.value)
 
 
@@ -114,19 +109,20 @@ def test_truncated_checkpoint(tmp_path):
     path = save_checkpoint(tmp_path / 'model.pt', small())
     path.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(CheckpointError, match='model.pt: not a readable'):
-        model_from_checkpoint(path)
+        load_model(path)
 
 
 def test_missing_file():
     with pytest.raises(CheckpointError, match='no such checkpoint file'):
-        load_reference_checkpoint('/nonexistent/27_frame_model.bin')
+        load_model('/nonexistent/27_frame_model.bin')
 
 
 def test_own_loader_refuses_other_files(tmp_path):
     path = tmp_path / 'weights.pt'
     torch.save(small().state_dict(), path)
-    with pytest.raises(CheckpointError, match='not a gast-pyg checkpoint'):
-        model_from_checkpoint(path)
+    with pytest.raises(CheckpointError, match="not a gast-pyg checkpoint .*for the authors' files "
+                                              "use gast_pyg.load_model"):
+        load_checkpoint(path)
 
 
 # --------------------------------------------------------------------------
@@ -203,35 +199,35 @@ def test_training_script_checkpoint_with_numpy_random_state(tmp_path, trained):
     torch.save({'epoch': 60, 'lr': 0.0005, 'random_state': np.random.RandomState(1234),
                 'optimizer': optimiser.state_dict(),
                 'model_pos': reference_state_dict(trained)}, path)
-    loaded = load_reference_checkpoint(path)
-    assert not loaded.training
+    loaded = load_model(path)
+    assert not loaded.training and loaded.origin.kind == 'reference' and loaded.origin.epoch == 60
     check_same_function(loaded, trained)
 
 
 def test_data_parallel_prefix_and_bare_state_dict(tmp_path, trained):
     path = tmp_path / 'model.bin'
     torch.save({'module.' + k: v for k, v in reference_state_dict(trained).items()}, path)
-    check_same_function(load_reference_checkpoint(path), trained)
-    check_same_function(load_reference_checkpoint(reference_state_dict(trained)), trained)
+    check_same_function(load_model(path), trained)
+    check_same_function(model_from_reference(reference_state_dict(trained)), trained)
 
 
 def test_causal_flag_is_an_argument(trained):
-    causal = load_reference_checkpoint(reference_state_dict(trained), causal=True)
-    assert causal.causal and not load_reference_checkpoint(reference_state_dict(trained)).causal
+    causal = model_from_reference(reference_state_dict(trained), causal=True)
+    assert causal.causal and not model_from_reference(reference_state_dict(trained)).causal
 
 
 def test_reference_checkpoint_for_another_skeleton(trained):
     with pytest.raises(CheckpointError, match=r"17 joints, skeleton 'humaneva' has 15"):
-        load_reference_checkpoint(reference_state_dict(trained), skeleton='humaneva')
+        model_from_reference(reference_state_dict(trained), skeleton='humaneva')
     with pytest.raises(CheckpointError, match=r"edge weights"):
-        load_reference_checkpoint(reference_state_dict(trained), skeleton='coco')
+        model_from_reference(reference_state_dict(trained), skeleton='coco')
 
 
 def test_state_dict_that_is_not_gastnet():
     with pytest.raises(CheckpointError, match="not a GAST-Net checkpoint: no 'init_bn.weight'"):
-        load_reference_checkpoint({'model_pos': {'fc.weight': torch.zeros(2, 2)}})
+        model_from_reference({'model_pos': {'fc.weight': torch.zeros(2, 2)}})
     with pytest.raises(CheckpointError, match='neither a state dict'):
-        load_reference_checkpoint({'model_pos': {'epoch': 3}})
+        model_from_reference({'model_pos': {'epoch': 3}})
 
 
 @pytest.mark.parametrize('written_as', ['numpy.core.multiarray', 'numpy._core.multiarray'])
@@ -250,7 +246,7 @@ def test_random_state_pickled_under_numpy_1_and_2_names(tmp_path, trained, writt
                 for name in (b'numpy._core.multiarray', b'numpy.core.multiarray'):
                     data = data.replace(name, written_as.encode())
             target.writestr(item, data)
-    check_same_function(load_reference_checkpoint(other), trained)
+    check_same_function(load_model(other), trained)
 
 
 def test_convert_command(tmp_path, trained, capsys):
@@ -259,9 +255,9 @@ def test_convert_command(tmp_path, trained, capsys):
     torch.save({'model_pos': reference_state_dict(trained)}, source)
     assert main(['convert', str(source), str(target), '--causal']) == 0
     assert 'causal=True' in capsys.readouterr().out
-    converted = model_from_checkpoint(target).eval()
+    converted = load_model(target)
     assert converted.causal
-    check_same_function(converted, load_reference_checkpoint(source, causal=True))
+    check_same_function(converted, load_model(source, causal=True))
     assert main(['convert', str(tmp_path / 'missing.bin'), str(target)]) == 2
     assert 'no such checkpoint file' in capsys.readouterr().err
 
@@ -309,7 +305,7 @@ def test_random_state_that_this_numpy_cannot_rebuild_is_not_needed(tmp_path, tra
                 'model_pos': reference_state_dict(trained)}, path)
     for name in ('__bit_generator_ctor', '__randomstate_ctor'):
         monkeypatch.setattr(_pickle, name, refuse)
-    check_same_function(load_reference_checkpoint(path), trained)
+    check_same_function(load_model(path), trained)
 
 
 @pytest.mark.parametrize('config', [
@@ -346,7 +342,7 @@ def test_checkpoint_config_out_of_bounds_is_refused_before_building(tmp_path, op
                 'config': {**small().config, option: value}}, path)
     with pytest.raises(CheckpointError, match=rf"model\.pt: 'config' {option}=.*: {fragment}; "
                                               r'refused before building the model'):
-        model_from_checkpoint(path)
+        load_model(path)
 
 
 @pytest.mark.parametrize('data,fragment', [
