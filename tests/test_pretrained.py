@@ -8,17 +8,16 @@ import pytest
 import torch
 import yaml
 
-from gast_pyg import build_model
+from gast_pyg import GastPygError, build_model, load_model
 from gast_pyg.checkpoints import save_checkpoint
 from gast_pyg.cli import main
 from gast_pyg.pretrained import (
     HALF_PRECISION_TOLERANCE,
     PretrainedError,
     list_pretrained,
-    load_pretrained,
     load_registry,
     package_checkpoint,
-    resolve_checkpoint,
+    verified_file,
 )
 
 
@@ -54,8 +53,11 @@ def _rewrite(path: Path, change) -> None:
 
 def test_half_precision_round_trip_is_within_tolerance(registry):
     path, models = registry
-    loaded = load_pretrained('tiny', registry=path)
+    loaded = load_model('tiny', registry=path)
     assert not loaded.training
+    origin = loaded.origin
+    assert (origin.kind, origin.source, origin.entry.name) == ('shipped', 'tiny', 'tiny')
+    assert origin.path == path.parent / 'tiny.pt'
     assert all(p.dtype == torch.float32 for p in loaded.parameters())
     stored = torch.load(path.parent / 'tiny.pt', weights_only=True)['state_dict']
     assert stored['expand.weight'].dtype == torch.float16
@@ -71,40 +73,44 @@ def test_a_changed_file_is_refused(registry):
     data = bytearray(weights.read_bytes())
     data[len(data) // 2] ^= 0xFF
     weights.write_bytes(bytes(data))
-    with pytest.raises(PretrainedError, match=r"'tiny': .*tiny\.pt has sha256 [0-9a-f]{64}, the "
-                                              r"registry expects"):
-        load_pretrained('tiny', registry=path)
+    with pytest.raises(PretrainedError, match=r"'tiny': .*tiny\.pt is corrupt or was replaced: "
+                                              r"its sha256 is [0-9a-f]{64}, the registry expects "
+                                              r"[0-9a-f]{64}; reinstall the package"):
+        load_model('tiny', registry=path)
     with pytest.raises(PretrainedError, match='sha256'):
-        resolve_checkpoint('tiny', registry=path)
+        verified_file(load_registry(path).get('tiny'))
 
 
 def test_unknown_name_lists_the_known_ones(registry):
     path, _ = registry
     with pytest.raises(PretrainedError, match="unknown pretrained model 'gast-81'; known: tiny, "
-                                              "tiny-causal"):
-        load_pretrained('gast-81', registry=path)
-    with pytest.raises(PretrainedError, match='neither a file nor a registered model '
-                                              r'\(registered: tiny, tiny-causal\)'):
-        resolve_checkpoint('gast-81', registry=path)
+                                              "tiny-causal") as error:
+        load_model('gast-81', registry=path)
+    assert isinstance(error.value, GastPygError) and isinstance(error.value, ValueError)
+    with pytest.raises(PretrainedError, match="unknown pretrained model 'gast-81'"):
+        load_registry(path).get('gast-81')
 
 
-def test_resolve_name_path_and_default(registry, tmp_path):
+def test_name_path_and_default(registry, tmp_path):
     path, _ = registry
-    file, entry = resolve_checkpoint('tiny-causal', registry=path)
-    assert file == path.parent / 'tiny-causal.pt' and entry.causal
+    origin = load_model('tiny-causal', registry=path).origin
+    assert origin.path == path.parent / 'tiny-causal.pt' and origin.entry.causal
+    assert verified_file(load_registry(path).get('tiny-causal')) == origin.path
     own = tmp_path / 'runs' / 'tiny.bin'
-    assert resolve_checkpoint(str(own), registry=path) == (own, None)
-    assert resolve_checkpoint(None, registry=path)[1].name == 'tiny'
-    assert resolve_checkpoint(None, causal=True, registry=path)[1].name == 'tiny-causal'
+    origin = load_model(str(own), registry=path).origin
+    assert (origin.path, origin.kind, origin.entry) == (own, 'gast-pyg', None)
+    assert load_model(None, registry=path).origin.entry.name == 'tiny'
+    assert load_model(None, causal=True, registry=path).origin.entry.name == 'tiny-causal'
+    assert load_registry(path).default(causal=True).name == 'tiny-causal'
     _rewrite(path, lambda d: d.update(default=None))
     with pytest.raises(PretrainedError, match='no default model is registered'):
-        resolve_checkpoint(None, registry=path)
+        load_model(None, registry=path)
 
 
 def test_default_models_load(registry):
     path, _ = registry
-    assert not load_pretrained(registry=path).causal
-    assert load_pretrained(causal=True, registry=path).causal
+    assert not load_model(registry=path).causal
+    assert load_model(causal=True, registry=path).causal
 
 
 def test_models_json_lists_the_entries(registry, capsys):
@@ -118,8 +124,9 @@ def test_models_json_lists_the_entries(registry, capsys):
         assert model['receptive_field'] == 9 and 'Human3.6M' in model['licence']
     assert main(['models', '--registry', str(path)]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split()[:3] == ['name', 'default', 'arch']
-    assert table[2].split()[:4] == ['tiny-causal', 'True', 'gast', '9']
+    assert table[0].split()[:5] == ['name', 'default', 'arch', 'receptive_field', 'channels']
+    assert table[1].split()[:6] == ['tiny', 'offline', 'gast', '9', '8', 'False']
+    assert table[2].split()[:6] == ['tiny-causal', 'causal', 'gast', '9', '8', 'True']
 
 
 def test_package_weights_prints_the_entry(tmp_path, capsys):
@@ -159,7 +166,7 @@ def test_registry_that_disagrees_with_the_file_is_refused(registry):
     _rewrite(path, lambda d: d['models'][0]['config'].update(receptive_field=27))
     with pytest.raises(PretrainedError, match="registry says receptive_field=27, .* holds "
                                               "receptive_field=9"):
-        load_pretrained('tiny', registry=path)
+        load_model('tiny', registry=path)
 
 
 @pytest.mark.parametrize('change, message', [
