@@ -34,10 +34,10 @@ def test_a_shipped_configurations_subjects_are_a_preset_not_a_choice():
 
 
 def test_a_training_subject_in_the_default_test_set_is_refused_naming_it():
-    with pytest.raises(DataError, match=r'subject S9 is in --train-subjects and in the default '
+    with pytest.raises(DataError, match=r'subject S9 is in train_subjects and in the default '
                                         r'test subjects \(S9, S11\)'):
         resolve_subjects(['S1', 'S9'], ['S9', 'S11'], explicit_train=True, explicit_test=False)
-    with pytest.raises(DataError, match='subject S9 is in --train-subjects'):
+    with pytest.raises(DataError, match='subject S9 is in train_subjects'):
         run_of(options('--data-3d', 'x.npz', '--train-subjects', 'S1,S9'))
 
 
@@ -45,15 +45,15 @@ def test_a_subject_listed_explicitly_in_both_is_kept_with_a_warning():
     subjects, warnings = resolve_subjects(['S1', 'S8'], ['S8'], explicit_train=True,
                                           explicit_test=True)
     assert subjects == ['S1', 'S8']
-    assert warnings == ['warning: subject S8 is listed in both --train-subjects and '
-                        '--test-subjects: its test errors are errors on training data']
+    assert warnings == ['warning: subject S8 is listed in both train_subjects and '
+                        'test_subjects: its test errors are errors on training data']
     assert resolve_subjects(['S1'], ['S8'], explicit_train=True, explicit_test=True) == (
         ['S1'], [])
 
 
 def test_no_training_subject_left_is_an_error():
     with pytest.raises(DataError, match='the default training subjects S8 are all test '
-                                        r'subjects \(S8\); give --train-subjects'):
+                                        r'subjects \(S8\); give train_subjects'):
         resolve_subjects(['S8'], ['S8'], explicit_train=False, explicit_test=True)
 
 

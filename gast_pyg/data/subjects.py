@@ -31,8 +31,8 @@ def resolve_subjects(
         train: The training subjects: given by the user (``explicit_train``) or the default
             of the data set.
         test: The test subjects, given by the user (``explicit_test``) or the default.
-        explicit_train: ``train`` was listed by the user (``--train-subjects``).
-        explicit_test: ``test`` was listed by the user (``--test-subjects``).
+        explicit_train: ``train`` was listed by the user (``train_subjects``).
+        explicit_test: ``test`` was listed by the user (``test_subjects``).
 
     Returns:
         ``(train subjects, warnings)``. Default training subjects exclude the test subjects.
@@ -47,14 +47,14 @@ def resolve_subjects(
         kept = [subject for subject in train if subject not in overlap]
         if not kept:
             raise DataError(f'the default training subjects {", ".join(train)} are all test '
-                            f'subjects ({", ".join(test)}); give --train-subjects')
+                            f'subjects ({", ".join(test)}); give train_subjects')
         return kept, []
     if overlap and not explicit_test:
         raise DataError(
-            f'subject {overlap[0]} is in --train-subjects and in the default test subjects '
+            f'subject {overlap[0]} is in train_subjects and in the default test subjects '
             f'({", ".join(test)}); testing on a training subject measures memorisation. Drop it '
-            f'from --train-subjects, or list it in --test-subjects too to do this on purpose')
-    warnings = [f'warning: subject {subject} is listed in both --train-subjects and '
-                f'--test-subjects: its test errors are errors on training data'
+            f'from train_subjects, or list it in test_subjects too to do this on purpose')
+    warnings = [f'warning: subject {subject} is listed in both train_subjects and '
+                f'test_subjects: its test errors are errors on training data'
                 for subject in overlap]
     return list(train), warnings
