@@ -20,8 +20,9 @@ import numpy as np
 import pytest
 import torch
 
-from gast_pyg import CheckpointError, Skeleton, SkeletonError, build_model, save_checkpoint
-from gast_pyg.checkpoints import load_any_checkpoint, load_checkpoint
+from gast_pyg import (CheckpointError, Skeleton, SkeletonError, build_model, load_model,
+                      save_checkpoint)
+from gast_pyg.checkpoints import load_checkpoint
 from gast_pyg.data import DataError, load_positions_2d, load_positions_3d
 from gast_pyg.files import TEMPORARY_MARKER
 from gast_pyg.keypoints import KeypointError, read_keypoints
@@ -187,7 +188,7 @@ def test_checkpoint_with_shared_references_ends_fast_in_bounded_memory(tmp_path)
     torch.save({'format': 'gast-pyg', 'config': {'skeleton': {'name': 'x', 'joints': shared}},
                 'state_dict': {}}, path)
     assert path.stat().st_size < 100_000
-    out = run_bounded(message, load_any_checkpoint, path, error=CheckpointError)
+    out = run_bounded(message, load_model, path, error=CheckpointError)
     assert out.startswith(f'{path}: refused: it holds more than 1000000 objects') and len(out) < 500
 
 
@@ -253,11 +254,11 @@ def test_checkpoint_with_non_finite_weights_is_refused(tmp_path, bad):
     path = save_checkpoint(tmp_path / 'model.pt', model)
     with pytest.raises(CheckpointError, match=r"model.pt: weight 'blocks.0.lin.weight' holds NaN "
                                               r"or infinite values \(1 of"):
-        load_any_checkpoint(path)
+        load_model(path)
 
 
 def test_non_finite_model_output_raises_in_lifting():
-    from gast_pyg.inference import lift_sequence
+    from gast_pyg.lifting import lift_sequence
     model = small_model().eval()
     with torch.no_grad():
         model.expand_norm.running_var.fill_(-1.0)  # sqrt of a negative variance: NaN
@@ -266,7 +267,7 @@ def test_non_finite_model_output_raises_in_lifting():
 
 
 def test_complex_input_is_refused(tmp_path):
-    from gast_pyg.inference import lift_sequence
+    from gast_pyg.lifting import lift_sequence
     model = small_model().eval()
     keypoints = np.zeros((20, 17, 2), np.complex64) + 1j
     with pytest.raises(ValueError, match='expected real numbers, got complex'):
@@ -299,7 +300,7 @@ def test_wrongly_typed_config_in_a_checkpoint_is_refused(tmp_path, option, value
                 'config': {**model.config, 'channels': 8, option: value}}, path)
     with pytest.raises(CheckpointError, match=f"model.pt: 'config' does not describe a model: "
                                               f".*{fragment}"):
-        load_any_checkpoint(path)
+        load_model(path)
     with pytest.raises(ValueError, match=fragment):
         build_model(**{**model.config, 'channels': 8, option: value})
 
@@ -309,7 +310,7 @@ def test_malicious_checkpoint_refusal_is_one_line_without_unsafe_advice(tmp_path
     path = tmp_path / 'evil.pt'
     torch.save({'format': 'gast-pyg', 'payload': Exploit(marker)}, path)
     with pytest.raises(CheckpointError) as info:
-        load_any_checkpoint(path)
+        load_model(path)
     message = str(info.value)
     assert message.startswith(f'{path}: refused to load: it asks for posix.system')
     assert '\n' not in message and 'weights_only' not in message

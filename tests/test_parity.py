@@ -3,7 +3,7 @@
 The fixtures under ``../shared/fixtures/gastnet_reference`` hold random
 weights in the reference's state-dict layout, inputs and the reference's
 outputs (float32 and float64). The model is built from those weights by
-:func:`load_reference_checkpoint`.
+:func:`~gast_pyg.checkpoints.model_from_reference`.
 """
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ import pytest
 import torch
 from conftest import load_fixture, shared_path
 
-from gast_pyg import load_reference_checkpoint
-from gast_pyg.checkpoints import convert_reference_block
+from gast_pyg.checkpoints import convert_reference_block, model_from_reference
 from gast_pyg.models import build_model
 from gast_pyg.nn import GraphAttentionBlock
 from gast_pyg.skeleton import Skeleton
@@ -37,7 +36,7 @@ def test_every_fixture_file_is_covered():
 @pytest.fixture(scope='module', params=CONFIGS)
 def reference(request):
     data = load_fixture(request.param)
-    model = load_reference_checkpoint(data['state_dict'], causal=data['config']['causal'])
+    model = model_from_reference(data['state_dict'], causal=data['config']['causal'])
     return data, model
 
 
@@ -64,7 +63,7 @@ def test_float32(reference, inputs, outputs):
 
 def test_full_sequence_float64(reference):
     data, model = reference
-    model64 = load_reference_checkpoint(
+    model64 = model_from_reference(
         {k: v.double() if v.is_floating_point() else v for k, v in data['state_dict'].items()},
         causal=data['config']['causal']).double()
     with torch.no_grad():
@@ -158,7 +157,7 @@ def test_full_size_state_dict_layout():
                                     'gastnet_h36m17_rf27_ch128_state_dict_layout.json').read_text())
     state = {e['key']: torch.zeros(e['shape'], dtype=getattr(torch, e['dtype']))
              for e in layout['state_dict']}
-    model = load_reference_checkpoint({'model_pos': {'module.' + k: v for k, v in state.items()}})
+    model = model_from_reference({'model_pos': {'module.' + k: v for k, v in state.items()}})
     assert sum(p.numel() for p in model.parameters()) == layout['parameter_count'] == 6_915_984
     params = sum(p.numel() for p in model.parameters())
     buffers = sum(v.numel() for v in model.state_dict().values()) - params

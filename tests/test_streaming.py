@@ -6,7 +6,8 @@ import pytest
 import torch
 from conftest import SHARED
 
-from gast_pyg import build_model, load_reference_checkpoint
+from gast_pyg import build_model
+from gast_pyg.checkpoints import model_from_reference
 from gast_pyg.data import sequence_inputs
 from gast_pyg.cli import main
 from gast_pyg.lifting import lift_sequence
@@ -79,7 +80,7 @@ def test_streaming_a_converted_authors_causal_checkpoint():
     if not CAUSAL_FIXTURE.is_file():
         pytest.skip(f'{CAUSAL_FIXTURE} is absent (../shared is not beside the project)')
     fixture = torch.load(CAUSAL_FIXTURE, weights_only=True)
-    model = load_reference_checkpoint(fixture['state_dict'], causal=True)
+    model = model_from_reference(fixture['state_dict'], causal=True)
     seq = stream(35, seed=3)
     lifter = StreamingLifter(model)
     online = np.stack([lifter.push(frame) for frame in seq])

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from gast_pyg import build_model, save_checkpoint
+from gast_pyg import build_model, load_model, save_checkpoint
 from gast_pyg.camera_space import (
     camera_space_poses,
     evaluate_trajectory,
     focal_length_from_fov,
     mean_root_depth,
 )
-from gast_pyg.checkpoints import CheckpointError, load_any_checkpoint, load_weights
+from gast_pyg.checkpoints import CheckpointError, restore_weights
 from gast_pyg.data import (
     DataError,
     WindowSampler,
@@ -262,7 +262,7 @@ def test_checkpoint_round_trip_says_it_has_a_trajectory(tmp_path, design):
     model = small('gast', design, trajectory_focal_length=2.5).eval()
     randomise_batch_norms(model)
     path = save_checkpoint(tmp_path / 'traj.pt', model)
-    loaded, info = load_any_checkpoint(path)
+    loaded = load_model(path)
     assert isinstance(loaded, TrajectoryModel)
     assert loaded.config['trajectory'] == design and loaded.focal_length == 2.5
     assert loaded.config == model.config
@@ -270,7 +270,7 @@ def test_checkpoint_round_trip_says_it_has_a_trajectory(tmp_path, design):
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), model(x))
     with pytest.raises(CheckpointError, match='trajectory'):
-        load_weights(build_model(receptive_field=9, channels=8), path)
+        restore_weights(build_model(receptive_field=9, channels=8), path)
 
 
 def test_training_steps_reduce_the_trajectory_loss():
@@ -302,7 +302,7 @@ def test_bad_input_gives_one_clear_error():
         camera_space_poses(plain, predicted, 1000)
     model = small()
     for focal in (0.0, -100.0):
-        with pytest.raises(ValueError, match=r'focal length must be > 0 pixels, got'):
+        with pytest.raises(ValueError, match=r'focal length must be a finite number > 0 pixels, got'):
             camera_space_poses(model, predicted, 1000, focal_length=focal)
     with pytest.raises(ValueError, match='between 0 and 180 degrees'):
         camera_space_poses(model, predicted, 1000, fov=180)
