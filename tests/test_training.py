@@ -16,13 +16,8 @@ import torch
 from conftest import SHARED, DepthOracle, fit, load, parse_train_options, run_of
 
 import gast_pyg.files as files_module
-from gast_pyg import build_model
-from gast_pyg.checkpoints import (
-    CheckpointError,
-    load_any_checkpoint,
-    load_checkpoint,
-    model_from_checkpoint,
-)
+from gast_pyg import build_model, load_model
+from gast_pyg.checkpoints import CheckpointError, load_checkpoint
 from gast_pyg.cli import build_parser as cli_parser
 from gast_pyg.cli import main as cli_main
 from gast_pyg.cli.train import add_train_options, train_and_report
@@ -106,23 +101,26 @@ def test_train_and_the_script_share_one_option_set_and_evaluate_offers_only_its_
 
 
 def test_presets_are_the_papers_and_explicit_options_win():
-    h36m = options('--data-3d', 'x.npz', tiny=False)
-    assert (h36m.dataset, h36m.epochs, h36m.batch_size, h36m.lr, h36m.lr_decay, h36m.dropout,
-            h36m.channels, h36m.downsample) == ('h36m', 60, 128, 1e-3, 0.95, 0.05, 128, 5)
-    assert h36m.data_2d == 'gt' and h36m.test_flip and h36m.flip_augment
-    assert h36m.train_subjects == ['S1', 'S5', 'S6', 'S7', 'S8']
-    assert h36m.test_subjects == h36m.validation_subjects == ['S9', 'S11']
-    assert options('--data-3d', 'x', '--receptive-field', '243', tiny=False).downsample == 1
-    tcn = options('--data-3d', 'x', '--arch', 'tcn', tiny=False)
-    assert (tcn.channels, tcn.dropout) == (1024, 0.25)
-    humaneva = options('--data-3d', 'x', '--dataset', 'humaneva', tiny=False)
-    assert (humaneva.epochs, humaneva.batch_size, humaneva.lr_decay, humaneva.dropout,
-            humaneva.skeleton) == (200, 32, 0.98, 0.5, 'humaneva')
-    assert options(tiny=False).dataset == 'synthetic'
-    explicit = options('--data-3d', 'x', '--epochs', '3', '--lr-decay', '0.5', '--dropout', '0',
-                       '--actions', 'Walking,Eating', tiny=False)
-    assert (explicit.epochs, explicit.lr_decay, explicit.dropout) == (3, 0.5, 0.0)
-    assert explicit.actions == ['Walking', 'Eating']
+    h36m = run_of(options('--data-3d', 'x.npz', tiny=False))
+    data, model, optim = h36m.data, h36m.model, h36m.optim
+    assert (data.dataset, optim.epochs, optim.batch_size, optim.lr, optim.lr_decay,
+            model.dropout_rate, model.width, h36m.downsample) == (
+        'h36m', 60, 128, 1e-3, 0.95, 0.05, 128, 5)
+    assert data.data_2d == 'gt' and h36m.evaluation.test_flip and optim.flip_augment
+    assert data.train_subjects == ('S1', 'S5', 'S6', 'S7', 'S8')
+    assert data.test_subjects == h36m.validation_subjects == ('S9', 'S11')
+    assert run_of(options('--data-3d', 'x', '--receptive-field', '243', tiny=False)).downsample == 1
+    tcn = run_of(options('--data-3d', 'x', '--arch', 'tcn', tiny=False)).model
+    assert (tcn.width, tcn.dropout_rate) == (1024, 0.25)
+    humaneva = run_of(options('--data-3d', 'x', '--dataset', 'humaneva', tiny=False))
+    assert (humaneva.optim.epochs, humaneva.optim.batch_size, humaneva.optim.lr_decay,
+            humaneva.model.dropout_rate, humaneva.data.skeleton) == (200, 32, 0.98, 0.5, 'humaneva')
+    assert run_of(options(tiny=False)).data.dataset == 'synthetic'
+    explicit = run_of(options('--data-3d', 'x', '--epochs', '3', '--lr-decay', '0.5',
+                              '--dropout', '0', '--actions', 'Walking,Eating', tiny=False))
+    assert (explicit.optim.epochs, explicit.optim.lr_decay, explicit.model.dropout_rate) == (
+        3, 0.5, 0.0)
+    assert explicit.data.actions == ('Walking', 'Eating')
 
 
 # Noise model -----------------------------------------------------------------------------------
@@ -174,7 +172,7 @@ def test_training_lowers_the_error_and_writes_checkpoints(tmp_path, capsys):
     assert best['best_val_mpjpe'] == pytest.approx(min(history))
     assert best['epoch'] == 1 + int(np.argmin(history))
     # Our checkpoint rebuilds the final model.
-    model = model_from_checkpoint(tmp_path / 'last.pt').eval()
+    model = load_model(tmp_path / 'last.pt')
     for a, b in zip(model.state_dict().values(), result.model.state_dict().values()):
         assert torch.equal(a, b)
     report = json.loads((tmp_path / 'r.json').read_text())
@@ -304,7 +302,7 @@ def test_evaluation_merges_sub_actions_weights_frames_and_averages_actions():
     lengths = {'Walking 1': 10, 'Walking 2': 31, 'Eating 2': 20}
     targets = {'S8': {a: [rng.normal(size=(n, 17, 3)).astype(np.float32) for _ in range(2)]
                       for a, n in lengths.items()},
-               'S9': {'Walking 1': [rng.normal(size=(7, 17, 3)).astype(np.float32)]}}
+               'S9': {'Walking 1': [rng.normal(size=(25, 17, 3)).astype(np.float32)]}}
     inputs = {s: {a: [t[..., :2] for t in cams] for a, cams in acts.items()}
               for s, acts in targets.items()}
     results = evaluate(DepthOracle(), inputs, targets)
@@ -313,7 +311,7 @@ def test_evaluation_merges_sub_actions_weights_frames_and_averages_actions():
                for t in cams]
     z = np.concatenate([np.abs(t[..., 2]) for t in walking])
     assert results['actions']['Walking']['mpjpe'] == pytest.approx(1000 * z.mean(), rel=1e-5)
-    assert results['actions']['Walking']['frames'] == 2 * 10 + 2 * 31 + 7
+    assert results['actions']['Walking']['frames'] == 2 * 10 + 2 * 31 + 25
     assert results['actions']['Walking']['sequences'] == 5
     velocity = np.concatenate([np.abs(np.diff(t[..., 2], axis=0)) for t in walking])
     assert results['actions']['Walking']['mpjve'] == pytest.approx(1000 * velocity.mean(),
@@ -327,7 +325,7 @@ def test_evaluation_merges_sub_actions_weights_frames_and_averages_actions():
         assert results['average'][metric] == pytest.approx(mean)
     # Downsampling evaluates every n-th frame; without flip the oracle gives the same errors.
     assert evaluate(DepthOracle(), inputs, targets, downsample=3)['frames'] == (
-        2 * 4 + 2 * 11 + 3 + 2 * 7)
+        2 * 4 + 2 * 11 + 9 + 2 * 7)
     unflipped = evaluate(DepthOracle(), inputs, targets, flip=False)
     assert unflipped['average']['mpjpe'] == pytest.approx(results['average']['mpjpe'])
 
@@ -360,8 +358,8 @@ def test_evaluate_our_checkpoint_and_an_authors_checkpoint(tmp_path, capsys):
     fixture = torch.load(REFERENCE, weights_only=True)
     path = tmp_path / 'authors_27_frames.bin'  # the name says nothing: content decides
     torch.save({'epoch': 60, 'lr': 1e-4, 'model_pos': fixture['state_dict']}, path)
-    model, info = load_any_checkpoint(path)
-    assert info['kind'] == 'reference' and model.receptive_field == 27 and not model.training
+    model = load_model(path)
+    assert model.origin.kind == 'reference' and model.receptive_field == 27 and not model.training
     assert benchmark([*TINY, '--evaluate', str(path),
                       '--output-json', str(tmp_path / 'ref.json')]) == 0
     reference = json.loads((tmp_path / 'ref.json').read_text())
@@ -498,7 +496,7 @@ def test_unknown_subject_missing_file_and_unknown_action(files, capsys):
                  '--epochs', '1']) == 2
     err = capsys.readouterr().err.strip()
     assert err.count('\n') == 0 and err.startswith('gast-pyg benchmark: error: ')
-    assert "unknown subject 'S9' in --test-subjects" in err
+    assert "unknown subject 'S9' in test_subjects; available: S1, S8" in err
     assert 'Traceback' not in err
 
 
@@ -516,10 +514,12 @@ def test_benchmark_script_runs_the_synthetic_demo(tmp_path):
 
 
 def test_synthetic_preset_is_the_demo():
-    preset = PRESETS['synthetic']
-    args = options(tiny=False)
-    assert args.data_3d is None and args.epochs == preset['epochs'] >= 2
-    assert args.channels == preset['channels']['gast']
+    from gast_pyg.configs import config_path, read_config_file
+    preset = read_config_file(config_path('synthetic'))
+    config = run_of(options(tiny=False))
+    assert config.data.dataset == 'synthetic' and config.data.data_3d is None
+    assert config.optim.epochs == preset['epochs'] >= 2
+    assert config.model.width == preset['channels']['gast']
 
 
 @pytest.mark.skipif(not H36M_3D.exists(), reason=f'{H36M_3D} is absent (no ../shared)')
@@ -530,8 +530,9 @@ def test_real_motion_validation_error_falls(tmp_path):
                    '--lr', '2e-3', '--threads', '1', '--no-progress',
                    '--checkpoint-dir', str(tmp_path), tiny=False)
     data = load(args, {'train_subjects': ['S1'], 'test_subjects': ['S6']})
-    torch.manual_seed(args.seed)
-    untrained = build_model(receptive_field=9, channels=16, dropout=args.dropout)
+    config = run_of(args)
+    torch.manual_seed(config.data.seed)
+    untrained = build_model(receptive_field=9, channels=16, dropout=config.model.dropout_rate)
     val_inputs, val_targets = data.subset(['S6'])
     before = evaluate(untrained, val_inputs, val_targets, downsample=10, flip=False,
                       metrics=('mpjpe',))['average']['mpjpe']
@@ -585,7 +586,8 @@ def test_humaneva_trains_on_split_subjects_with_its_cameras(tmp_path, capsys):
             '--no-progress', '--train-subjects', 'Train/S1', '--test-subjects', 'Validate/S1',
             '--checkpoint-dir', str(tmp_path / 'ckpt')]
     resolved = options(*args, tiny=False)
-    assert (resolved.skeleton, resolved.train_subjects) == ('humaneva', ['Train/S1'])
+    config = run_of(resolved)
+    assert (config.data.skeleton, config.data.train_subjects) == ('humaneva', ('Train/S1',))
     data = load(resolved, {'train_subjects': ['Train/S1'],
                                 'test_subjects': ['Validate/S1']})
     assert len(data.inputs['Train/S1']['Walk 1 chunk0']) == 3  # cameras C1-C3
