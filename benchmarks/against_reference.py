@@ -8,7 +8,7 @@ its ``model/gast_net.py`` imports ``torchsummary``, so ``pip install torchsummar
     python benchmarks/against_reference.py --reference-repo ../GAST-Net-3DPoseEstimation
 
 Both models get the same weights: the reference's randomly initialised ``SpatioTemporalModel``
-is converted with :func:`gast_pyg.load_reference_checkpoint`, and the two outputs are compared
+is converted with :func:`gast_pyg.checkpoints.model_from_reference`, and the two outputs are compared
 before anything is timed. Then, ``--rounds`` times, each side runs in turn (same threads, same
 inputs):
 
@@ -45,7 +45,7 @@ from typing import Callable, Dict, List
 import gast_pyg  # noqa: F401  (first: sets the OpenMP wait policy before torch loads it)
 import torch
 
-from gast_pyg import load_reference_checkpoint
+from gast_pyg.checkpoints import model_from_reference
 from gast_pyg.metrics import mpjpe
 from gast_pyg.nn import fold_batch_norms
 from gast_pyg.runtime import configure_allocator, configure_threads
@@ -154,8 +154,8 @@ def main() -> None:
                                                     args.filter_widths, args.channels)
     except NotAReference as error:
         parser.error(str(error))
-    ours_eval = fold_batch_norms(load_reference_checkpoint(ref_dilated.state_dict()))
-    ours_train = load_reference_checkpoint(ref_dilated.state_dict()).train()
+    ours_eval = fold_batch_norms(model_from_reference(ref_dilated.state_dict()))
+    ours_train = model_from_reference(ref_dilated.state_dict()).train()
     rf = ours_eval.receptive_field
 
     x = torch.randn(1, args.frames + rf - 1, 17, 2)
