@@ -374,11 +374,6 @@ def test_config_sets_defaults_explicit_options_win_and_the_run_writes_it(tmp_pat
 
 # Errors --------------------------------------------------------------------------------------
 
-#: TEMPORARY: files being rewritten by the typed-configuration work (issue 24, items 1-3), which
-#: removes their bare ``raise ValueError`` and gives ``PretrainedError`` the ``GastPygError``
-#: base. Remove this constant (and its uses below) when that work lands.
-_PENDING_FILES = frozenset({'training.py', 'inference.py', 'pretrained.py', 'cli/report.py'})
-
 #: The only bare ``raise ValueError`` kept, and why: not bad input but a defect of the code.
 _VALUE_ERRORS_KEPT = {
     'nn/fusion.py': 'a model class declaring a batch-norm pair it does not have',
@@ -404,7 +399,7 @@ def test_every_error_class_of_the_package_is_a_gast_pyg_error():
 
     found = {}
     for relative, path in package_sources().items():
-        if relative.endswith('__main__.py') or relative in _PENDING_FILES:
+        if relative.endswith('__main__.py'):
             continue
         names = [node.name for node in ast.walk(ast.parse(path.read_text()))
                  if isinstance(node, ast.ClassDef) and node.name.endswith('Error')]
@@ -413,7 +408,8 @@ def test_every_error_class_of_the_package_is_a_gast_pyg_error():
             found.update({f'{relative}:{name}': getattr(module, name) for name in names})
     assert {'errors.py:GastPygError', 'safe_pickle.py:ArrayFileError',
             'video/decoding.py:VideoError', 'keypoints/sequence.py:KeypointError',
-            'models/base.py:ModelError', 'export.py:ExportError'} <= set(found)
+            'models/base.py:ModelError', 'export.py:ExportError',
+            'pretrained.py:PretrainedError'} <= set(found)
     assert sorted(name for name, cls in found.items() if not issubclass(cls, GastPygError)) == []
     assert all(issubclass(cls, ValueError) for cls in found.values())
 
@@ -421,7 +417,7 @@ def test_every_error_class_of_the_package_is_a_gast_pyg_error():
 def test_no_bare_value_error_is_raised_for_input():
     counts = {relative: n for relative, path in package_sources().items()
               if (n := raises_of(path, 'ValueError'))}
-    assert sorted(set(counts) - _PENDING_FILES - set(_VALUE_ERRORS_KEPT)) == []
+    assert sorted(set(counts) - set(_VALUE_ERRORS_KEPT)) == []
     assert sorted(set(_VALUE_ERRORS_KEPT) - set(counts)) == []  # no stale exemption
 
 
