@@ -2,7 +2,10 @@
 module) and its bad inputs. Skips when ``../shared`` or the ``video`` extra is absent."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
 import sys
 
 import numpy as np
@@ -10,7 +13,7 @@ import pytest
 
 from conftest import shared_path
 from gast_pyg import build_model, save_checkpoint
-from gast_pyg.keypoints import KeypointError
+from gast_pyg.cli import main
 from gast_pyg.keypoints.blazepose import BLAZEPOSE_33
 from gast_pyg.keypoints.formats import read_detections
 from gast_pyg.keypoints.tracking import build_tracks
@@ -20,8 +23,22 @@ av = pytest.importorskip('av')
 pytest.importorskip('mediapipe')
 pytest.importorskip('cv2')
 
-from gast_pyg.inference import quality_summary  # noqa: E402
-from gast_pyg.video.pipeline import video_to_3d  # noqa: E402
+
+
+def video(*argv, capsys=None):
+    """``gast-pyg video ARGV --no-progress``: the exit status, stdout and the error lines."""
+    code = main(['video', *map(str, argv), '--no-progress'])
+    if capsys is None:
+        return code
+    captured = capsys.readouterr()
+    return code, captured.out, [line for line in captured.err.splitlines() if 'error' in line]
+
+
+def arrays(path):
+    """The arrays of an ``.npz``, and its options."""
+    with np.load(path) as npz:
+        contents = {key: npz[key] for key in npz.files}
+    return contents, json.loads(str(contents['options']))
 
 
 @pytest.fixture(scope='module')
@@ -37,15 +54,18 @@ def apart():
 
 @pytest.fixture(scope='module')
 def run(apart, checkpoint, tmp_path_factory):
-    """One detection run with every output."""
+    """One detection run with every output: the folder and what the command printed."""
     out = tmp_path_factory.mktemp('apart')
-    result = video_to_3d(apart, checkpoint, out / 'apart.npz', render=out / 'apart.mp4',
-                         keypoints_out=out / 'apart.json', progress=False)
-    return out, result
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = video(apart, '--checkpoint', checkpoint, '--output', out / 'apart.npz',
+                     '--render', out / 'apart.mp4', '--keypoints-out', out / 'apart.json')
+    assert code == 0
+    return out, printed.getvalue()
 
 
 def test_npz_layout(run):
-    out, result = run
+    out, printed = run
     with np.load(out / 'apart.npz') as npz:
         tracks = len(npz['track_ids'])
         assert tracks >= 1 and npz['poses_3d'].shape == (tracks, 87, 17, 3)
@@ -61,16 +81,16 @@ def test_npz_layout(run):
         assert 0 <= npz['interpolated_fraction'][0] < 0.5
         options = json.loads(str(npz['options']))
         assert options['layout'] == 'BlazePose-33' and set(options['seconds']) == {
-            'load model', 'decode+detect', 'track+lift', 'render'}
-    assert result['frames_per_second'] > 0
+            'load model', 'decode+detect', 'track+lift'}
+    assert float(printed.split(' frames/s end to end')[0].split()[-1]) > 0
 
 
 def test_rendered_mp4(run):
-    out, result = run
+    out, _ = run
+    tracks = len(arrays(out / 'apart.npz')[0]['track_ids'])
     with av.open(str(out / 'apart.mp4')) as container:
         stream = container.streams.video[0]
         assert stream.codec_context.name == 'h264' and stream.average_rate == 30
-        tracks = len(result['lifted'].track_ids)
         assert (stream.width, stream.height) == (960 + 540 * tracks, 540)
         frames = [f.to_ndarray(format='rgb24') for f in container.decode(stream)]
     assert len(frames) == 87
@@ -79,36 +99,43 @@ def test_rendered_mp4(run):
 
 
 def test_saved_detections_round_trip_and_rerun(run, apart, checkpoint, tmp_path):
-    out, result = run
+    out, _ = run
     detections = read_detections(out / 'apart.json')
     assert detections.layout is BLAZEPOSE_33 and detections.image_size == (1920, 1080)
     assert len(detections.frame_indices) == 87
-    again = video_to_3d(apart, checkpoint, tmp_path / 'again.npz', keypoints=out / 'apart.json',
-                        progress=False)
-    assert 'decode+detect' not in again['seconds']
-    np.testing.assert_allclose(again['lifted'].poses_3d, result['lifted'].poses_3d, atol=1e-3)
+    assert video(apart, '--checkpoint', checkpoint, '--output', tmp_path / 'again.npz',
+                 '--keypoints', out / 'apart.json') == 0
+    again, options = arrays(tmp_path / 'again.npz')
+    assert 'decode+detect' not in options['seconds'] and 'read keypoints' in options['seconds']
+    first = arrays(out / 'apart.npz')[0]
+    np.testing.assert_array_equal(again['track_ids'], first['track_ids'])
+    np.testing.assert_allclose(again['poses_3d'], first['poses_3d'], atol=1e-3)
 
 
-def test_not_a_video(tmp_path, checkpoint):
+def test_not_a_video(tmp_path, checkpoint, capsys):
     fake = tmp_path / 'clip.mp4'
     fake.write_text('not a video')
-    with pytest.raises(VideoError, match=r"clip.mp4: not a video PyAV \(FFmpeg\) can open"):
-        video_to_3d(fake, checkpoint, tmp_path / 'o.npz', render=tmp_path / 'o.mp4',
-                    progress=False)
+    code, _, errors = video(fake, '--checkpoint', checkpoint, '--output', tmp_path / 'o.npz',
+                            '--render', tmp_path / 'o.mp4', capsys=capsys)
+    assert code == 2 and len(errors) == 1
+    assert re.match(r"gast-pyg video: error: .*clip.mp4: not a video PyAV \(FFmpeg\) can open",
+                    errors[0])
     assert sorted(p.name for p in tmp_path.iterdir()) == ['clip.mp4']
 
 
-def test_truncated_video(tmp_path, apart, checkpoint):
+def test_truncated_video(tmp_path, apart, checkpoint, capsys):
     cut = tmp_path / 'cut.avi'
     cut.write_bytes(apart.read_bytes()[:400_000])
-    with pytest.raises(VideoError, match=r'cut.avi: truncated video: the header announces 87 '
-                                         r'frames, only \d+ could be decoded'):
-        video_to_3d(cut, checkpoint, tmp_path / 'o.npz', render=tmp_path / 'o.mp4',
-                    keypoints_out=tmp_path / 'o.json', progress=False)
+    code, _, errors = video(cut, '--checkpoint', checkpoint, '--output', tmp_path / 'o.npz',
+                            '--render', tmp_path / 'o.mp4', '--keypoints-out',
+                            tmp_path / 'o.json', capsys=capsys)
+    assert code == 2 and len(errors) == 1
+    assert re.match(r'gast-pyg video: error: .*cut.avi: truncated video: the header announces '
+                    r'87 frames, only \d+ could be decoded', errors[0])
     assert sorted(p.name for p in tmp_path.iterdir()) == ['cut.avi']
 
 
-def test_no_person(tmp_path, checkpoint):
+def test_no_person(tmp_path, checkpoint, capsys):
     empty = tmp_path / 'empty.mp4'
     with av.open(str(empty), 'w') as container:
         stream = container.add_stream('libx264', rate=25)
@@ -118,19 +145,23 @@ def test_no_person(tmp_path, checkpoint):
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     assert probe_video(empty).num_frames == 30
-    with pytest.raises(KeypointError, match='empty.mp4: no person detected in any of the 30 '
-                                            'frames'):
-        video_to_3d(empty, checkpoint, tmp_path / 'o.npz', progress=False)
+    code, _, errors = video(empty, '--checkpoint', checkpoint, '--output', tmp_path / 'o.npz',
+                            capsys=capsys)
+    assert code == 2 and len(errors) == 1
+    assert errors[0] == (f'gast-pyg video: error: {empty}: no person detected in any of the 30 '
+                         'frames')
     assert not (tmp_path / 'o.npz').exists()
 
 
-def test_fewer_frames_than_receptive_field(run, apart, tmp_path):
+def test_fewer_frames_than_receptive_field(run, apart, tmp_path, capsys):
     big = save_checkpoint(tmp_path / 'rf243.pt',
                           build_model('h36m', receptive_field=243, channels=8).eval())
-    with pytest.raises(KeypointError, match=r"track 0 has 87 frames, fewer than the model's "
-                                            r"receptive field of 243"):
-        video_to_3d(apart, big, tmp_path / 'o.npz', keypoints=run[0] / 'apart.json',
-                    render=tmp_path / 'o.mp4', progress=False)
+    code, _, errors = video(apart, '--checkpoint', big, '--output', tmp_path / 'o.npz',
+                            '--keypoints', run[0] / 'apart.json', '--render', tmp_path / 'o.mp4',
+                            capsys=capsys)
+    assert code == 2 and len(errors) == 1
+    assert re.search(r"no person could be lifted: track 0 has 87 frames, fewer than the model's "
+                     r"receptive field of 243", errors[0])
     assert sorted(p.name for p in tmp_path.iterdir()) == ['rf243.pt']
 
 
@@ -149,7 +180,6 @@ def test_missing_extra_names_it(monkeypatch):
 
 
 def test_command_prints_stages_and_quality(run, apart, checkpoint, tmp_path, capsys):
-    from gast_pyg.cli import main
     code = main(['video', str(apart), '--checkpoint', str(checkpoint), '--output',
                  str(tmp_path / 'c.npz'), '--keypoints', str(run[0] / 'apart.json'),
                  '--person', 'best'])
@@ -163,19 +193,21 @@ def test_command_prints_stages_and_quality(run, apart, checkpoint, tmp_path, cap
 def test_toe_skeleton_from_blazepose_feet(run, apart, tmp_path):
     toes = save_checkpoint(tmp_path / 'toes.pt',
                            build_model('h36m_toes', receptive_field=27, channels=8).eval())
-    result = video_to_3d(apart, toes, tmp_path / 't.npz', keypoints=run[0] / 'apart.json',
-                         progress=False)
-    lifted = result['lifted']
-    assert lifted.poses_3d.shape == (1, 87, 19, 3)
-    toe = lifted.skeleton.joint_names.index('left_toe')
-    near = build_tracks(read_detections(run[0] / 'apart.json')).points[0]  # (87, 33, 3)
+    assert video(apart, '--checkpoint', toes, '--output', tmp_path / 't.npz', '--keypoints',
+                 run[0] / 'apart.json', '--max-gap', '30') == 0
+    lifted, _ = arrays(tmp_path / 't.npz')
+    tracks = build_tracks(read_detections(run[0] / 'apart.json'), max_gap=30)
+    assert lifted['poses_3d'].shape == (len(tracks.track_ids), 87, 19, 3)
+    toe = list(lifted['joint_names']).index('left_toe')
     foot = BLAZEPOSE_33.joint_names.index('left_foot_index')
-    seen = near[:, foot, 2] >= 0.3
-    np.testing.assert_allclose(lifted.keypoints_2d[0, seen, toe], near[seen, foot, :2],
-                               atol=0.01)
+    for k, points in enumerate(tracks.points):  # (87, 33, 3) each
+        seen = tracks.present[k] & (points[:, foot, 2] >= 0.3)
+        assert seen.sum() >= 20
+        np.testing.assert_allclose(lifted['keypoints_2d'][k, seen, toe], points[seen, foot, :2],
+                                   atol=0.01)
 
 
-def test_every_track_is_lifted_and_rendered(run, apart, checkpoint, tmp_path):
+def test_every_track_is_lifted_and_rendered(run, apart, checkpoint, tmp_path, capsys):
     """Two people with MMPose track ids (the detected one and a copy 300 px to the right)."""
     detections = read_detections(run[0] / 'apart.json')
     frames = []
@@ -186,19 +218,19 @@ def test_every_track_is_lifted_and_rendered(run, apart, checkpoint, tmp_path):
              'track_id': track} for p in rows for track, shift in ((3, 0), (8, 300))]})
     two = tmp_path / 'two.json'
     two.write_text(json.dumps({'instance_info': frames}))
-    result = video_to_3d(apart, checkpoint, tmp_path / 'two.npz', keypoints=two,
-                         render=tmp_path / 'two.mp4', progress=False)
-    lifted = result['lifted']
-    np.testing.assert_array_equal(lifted.track_ids, [3, 8])
-    np.testing.assert_allclose(lifted.keypoints_2d[1, :, :, 0] - lifted.keypoints_2d[0, :, :, 0],
+    code, printed, _ = video(apart, '--checkpoint', checkpoint, '--output', tmp_path / 'two.npz',
+                             '--keypoints', two, '--render', tmp_path / 'two.mp4', capsys=capsys)
+    assert code == 0
+    lifted, _ = arrays(tmp_path / 'two.npz')
+    np.testing.assert_array_equal(lifted['track_ids'], [3, 8])
+    np.testing.assert_allclose(lifted['keypoints_2d'][1, ..., 0] - lifted['keypoints_2d'][0, ..., 0],
                                300, atol=0.05)
     with av.open(str(tmp_path / 'two.mp4')) as container:
         assert container.streams.video[0].width == 960 + 2 * 540
-    assert 'track 8: 87 frames detected' in quality_summary(lifted)
+    assert 'track 8: 87 frames detected' in printed
 
 
 def test_trajectory_checkpoint_adds_camera_space_poses_and_scene(run, apart, tmp_path, capsys):
-    from gast_pyg.cli import main
     model = build_model('h36m', receptive_field=27, channels=8, trajectory='shared').eval()
     checkpoint = save_checkpoint(tmp_path / 'trajectory.pt', model)
     out = tmp_path / 'camera.npz'
@@ -221,7 +253,6 @@ def test_trajectory_checkpoint_adds_camera_space_poses_and_scene(run, apart, tmp
 
 def test_focal_length_with_a_plain_checkpoint_is_one_error(run, apart, checkpoint, tmp_path,
                                                            capsys):
-    from gast_pyg.cli import main
     code = main(['video', str(apart), '--checkpoint', str(checkpoint), '--output',
                  str(tmp_path / 'o.npz'), '--keypoints', str(run[0] / 'apart.json'),
                  '--focal-length', '1000'])
