@@ -26,7 +26,7 @@ def test_apart_gives_two_tracks_with_a_bvh_each_and_the_page(tmp_path, capsys):
     # No identity swap: each track keeps its size in the image (the near man is about twice
     # as tall as the far one in every frame both are seen).
     both = present.all(axis=0)
-    y = result['keypoints_2d'][:, both, :, 1]
+    y = result['keypoints_2d'][..., 1][:, both]          # (tracks, frames, joints)
     heights = y.max(axis=-1) - y.min(axis=-1)
     near = int(np.argmax(present.sum(axis=1)))
     assert both.sum() >= 30 and (heights[near] > 1.3 * heights[1 - near]).all()

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from gast_pyg.export import export_model
     from gast_pyg.loading import load_model
     checkpoint = checkpoint_file(args, causal=args.causal)
-    check_output_targets([args.output], inputs=[checkpoint])
+    check_output_targets([args.output], inputs=[p for p in [checkpoint] if p])
     model = load_model(checkpoint, skeleton=args.skeleton, causal=args.causal)
     print(export_model(model, args.output, args.format, check=not args.no_check))
     return 0
