@@ -5,7 +5,7 @@ from __future__ import annotations
 
 __all__ = ['ARCHITECTURES', 'RECEPTIVE_FIELDS', 'TRAJECTORY_DESIGNS', 'COMPONENTS', 'DATASETS',
            'AUGMENTATIONS_2D', 'NOISE_OUTLIER_RATE', 'NOISE_OUTLIER_SCALE', 'KEYPOINT_FORMATS',
-           'PRECISIONS', 'EXPORT_FORMATS']
+           'PRECISIONS', 'EXPORT_FORMATS', 'AMP_DTYPES']
 
 #: The architectures of :data:`gast_pyg.models.builder.ARCHITECTURES`, sorted.
 ARCHITECTURES = ('gast', 'tcn')
@@ -34,3 +34,5 @@ KEYPOINT_FORMATS = ('gast', 'openpose', 'alphapose', 'mmpose', 'wholebody', 'arr
 PRECISIONS = ('float32', 'bfloat16')
 #: :data:`gast_pyg.export.FORMATS`.
 EXPORT_FORMATS = ('torchscript', 'onnx')
+#: The keys of :data:`gast_pyg.training.AMP_DTYPES`.
+AMP_DTYPES = ('float16', 'bfloat16')

@@ -50,10 +50,12 @@ def evaluate_checkpoint(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     from gast_pyg.data import shared_subjects
     from gast_pyg.data.pipeline import load_data
     from gast_pyg.models import TrajectoryModel
-    from gast_pyg.training import resolve_device, synthetic_banner
+    from gast_pyg.devices import resolve_device
+    from gast_pyg.training import synthetic_banner
+    device = resolve_device(args.device)
     config, _ = run_config(args, training=False)
     model, info = load_any_checkpoint(path, skeleton=args.skeleton, causal=args.causal)
-    model.to(resolve_device(args.device))
+    model.to(device)
     training = info.get('training') or {}
     mean_root_depth = training.get('trajectory_mean_depth_m')
     if isinstance(model, TrajectoryModel) and not (
