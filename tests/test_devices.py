@@ -89,8 +89,10 @@ def test_amp_dtype_without_amp_is_refused(tmp_path, capsys):
     assert capsys.readouterr().err.splitlines() == [
         'gast-pyg train: error: amp_dtype bfloat16: the autocast type of amp, which is off; '
         'turn amp on (--amp) or leave amp_dtype unset']
-    assert main(['train', *TINY, '--amp-dtype', 'float8']) == 2
-    assert "invalid choice: 'float8'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit:
+        main(['train', *TINY, '--amp-dtype', 'float8'])
+    assert exit.value.code == 2
+    assert "argument --amp-dtype: invalid choice: 'float8'" in capsys.readouterr().err
 
 
 def test_bfloat16_training_on_the_cpu_is_recorded_and_resumes_only_so(tmp_path, capsys):
