@@ -26,6 +26,15 @@ wait setting (``GOMP_SPINCOUNT=3000``) in the measuring processes, e.g. ``OMP_WA
 instead, alternating, and prints the ratio of each pair::
 
     python benchmarks/speed.py --models gast27 --idle-versus GOMP_SPINCOUNT=300000  # libgomp's default
+
+On a GPU (``--device cuda``) every time is taken between ``torch.cuda.synchronize`` calls.
+``--gpu-check`` (run by ``scripts/gpu-check.sh``, ``docs/gpu.md``) prints one table for a CUDA
+device: the 27-frame 128-channel model's training windows/s and inference frames/s in float32
+and under bfloat16 autocast, each as a share of the GPU's own 8192^3 GEMM rate in the same
+precision measured in the same run, and ``gast-pyg train`` on the synthetic data (windows cut on
+the CPU) with the GPU's utilisation sampled every 200 ms::
+
+    python benchmarks/speed.py --gpu-check --device cuda
 """
 from __future__ import annotations
 
@@ -36,8 +45,11 @@ import platform
 import resource
 import signal
 import statistics
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, List, Optional
@@ -52,6 +64,7 @@ import torch_geometric.typing
 from torch.utils.flop_counter import FlopCounterMode
 
 from gast_pyg import build_model
+from gast_pyg.devices import DeviceError, resolve_device
 from gast_pyg.metrics import mpjpe
 from gast_pyg.runtime import WAIT_VARIABLES, configure_allocator, configure_threads, wait_policy
 
@@ -112,6 +125,135 @@ def gemm_rate(device: torch.device, warmup: int, repeats: int) -> Dict[str, floa
     return {'matmul_gflops': flops / matmul / 1e9, 'conv1x1_gflops': flops / conv / 1e9}
 
 
+def cuda_gemm_rates(device: torch.device, size: int = 8192, repeats: int = 10
+                    ) -> Dict[str, float]:
+    """TFLOP/s of a ``size``^3 ``torch.matmul`` on the GPU in float32 (TF32 off: the true
+    float32 rate) and in bfloat16, median of ``repeats`` after a warm-up: the bound the
+    models' rates are compared with."""
+    rates = {}
+    saved = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        for name, dtype in (('float32', torch.float32), ('bfloat16', torch.bfloat16)):
+            a = torch.randn(size, size, device=device, dtype=dtype)
+            b = torch.randn(size, size, device=device, dtype=dtype)
+            with torch.inference_mode():
+                seconds = median_seconds(torch.matmul, lambda: (a, b), device, 3, repeats)
+            rates[name] = 2 * size ** 3 / seconds / 1e12
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = saved
+    return rates
+
+
+@contextmanager
+def gpu_utilisation(device: torch.device) -> Iterator[List[float]]:
+    """Samples of the GPU's utilisation (percent) every 200 ms while the block runs: from
+    ``nvidia-smi --query-gpu=utilization.gpu -lms 200`` when it is installed, else from
+    :func:`torch.cuda.utilization` (which needs pynvml); no samples when neither works."""
+    samples: List[float] = []
+    stop = threading.Event()
+    index = device.index or 0
+    if shutil.which('nvidia-smi'):
+        process = subprocess.Popen(
+            ['nvidia-smi', f'--id={index}', '--query-gpu=utilization.gpu',
+             '--format=csv,noheader,nounits', '-lms', '200'],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+        def read() -> None:
+            for line in process.stdout:
+                if line.strip().isdigit():
+                    samples.append(float(line))
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            yield samples
+        finally:
+            process.terminate()
+            process.wait()
+            reader.join(timeout=5)
+        return
+
+    def poll() -> None:
+        while not stop.wait(0.2):
+            try:
+                samples.append(float(torch.cuda.utilization(index)))
+            except Exception:  # no pynvml / NVML: no figure rather than a failed check
+                return
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        yield samples
+    finally:
+        stop.set()
+        poller.join(timeout=5)
+
+
+def training_loop(device: torch.device, amp: List[str], epochs: int) -> Dict[str, Any]:
+    """``gast-pyg train`` of the 27-frame 128-channel model on the synthetic data on
+    ``device`` (windows cut on the CPU, fed from pinned memory), in a fresh process; its
+    windows/s (the last epoch's) and the GPU's utilisation sampled meanwhile."""
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, '-m', 'gast_pyg.cli', 'train', '--dataset', 'synthetic',
+                   '--synthetic-sequences', '2', '--synthetic-frames', '2000', '--batch-size', '128',
+                   '--receptive-field', '27', '--channels', '128', '--downsample', '1',
+                   '--epochs', str(epochs), '--device', str(device), '--no-progress',
+                   '--checkpoint-dir', os.path.join(folder, 'run'), *amp]
+        with gpu_utilisation(device) as samples:
+            done = subprocess.run(command, capture_output=True, text=True, cwd=folder)
+        if done.returncode != 0:
+            raise RuntimeError(f"gast-pyg train {' '.join(amp)} failed: "
+                               f"{(done.stderr.strip().splitlines() or ['?'])[-1]}")
+        history = torch.load(os.path.join(folder, 'run', 'last.pt'), map_location='cpu',
+                             weights_only=True)['history']
+    return {'per_second': history[-1]['windows_per_second'],
+            'train_mpjpe': history[-1]['train_mpjpe'],
+            'utilisation': statistics.fmean(samples) if samples else None}
+
+
+def gpu_check(args: argparse.Namespace, device: torch.device) -> None:
+    """The figures of ``scripts/gpu-check.sh`` on one GPU, printed as one Markdown table:
+    the GEMM bound, training windows/s and inference frames/s of the 27-frame 128-channel
+    model in float32 and bfloat16 autocast, and the training loop with the GPU's utilisation."""
+    if device.type != 'cuda':
+        raise SystemExit(f'speed.py: error: --gpu-check needs a CUDA device, got {device}')
+    gemm = cuda_gemm_rates(device)
+    name = torch.cuda.get_device_name(device)
+    rows = []
+    for mode, unit in (('training', 'windows/s'), ('inference', 'frames/s')):
+        for precision in ('float32', 'bfloat16'):
+            task = dict(model='gast27', mode=mode, device=str(device), threads=args.threads,
+                        frames=args.frames, batch=args.batch, warmup=args.warmup,
+                        repeats=args.repeats, torch_scatter=args.torch_scatter,
+                        precision=precision)
+            result = measure(task)
+            tflops = result['gflops'] / 1e3
+            what = (f'gast27 {mode}, batch {args.batch} random windows' if mode == 'training'
+                    else f'gast27 inference, one {args.frames:,}-frame sequence')
+            rows.append([what, precision, f"{result['per_second']:,.0f} {unit}",
+                         f'{tflops:.2f}', f'{100 * tflops / gemm[precision]:.1f}%', '-'])
+            print(f'{what} {precision}: {rows[-1][2]}', file=sys.stderr, flush=True)
+    for precision, amp in (('float32', []), ('bfloat16', ['--amp', '--amp-dtype', 'bfloat16'])):
+        loop = training_loop(device, amp, args.loop_epochs)
+        utilisation = '-' if loop['utilisation'] is None else f"{loop['utilisation']:.0f}%"
+        rows.append(['gast-pyg train (synthetic, batch 128, windows cut on the CPU)', precision,
+                     f"{loop['per_second']:,.0f} windows/s", '-', '-', utilisation])
+        print(f'training loop {precision}: {rows[-1][2]}, utilisation {utilisation}',
+              file=sys.stderr, flush=True)
+    print(f'{name}, torch {torch.__version__} (CUDA {torch.version.cuda}), '
+          f'cuDNN TF32 {"on" if torch.backends.cudnn.allow_tf32 else "off"} for float32 '
+          f'convolutions (PyTorch default)')
+    print()
+    print('| measurement | precision | rate | TFLOP/s | % of GEMM bound | GPU utilisation |')
+    print('|---|---|---:|---:|---:|---:|')
+    if args.tests:
+        print(f'| CUDA tests (tests/test_cuda.py) | float32, TF32 off | {args.tests} | - | - | - |')
+    for precision in ('float32', 'bfloat16'):
+        print(f'| GEMM bound: 8192^3 torch.matmul | {precision} | - | {gemm[precision]:.1f} | '
+              f'100% | - |')
+    for row in rows:
+        print('| ' + ' | '.join(row) + ' |')
+
+
 def count_flops(run: Callable[[], None]) -> int:
     counter = FlopCounterMode(display=False)
     with counter:
@@ -132,6 +274,8 @@ def measure(task: Dict[str, Any]) -> Dict[str, Any]:
                               'wait_policy': wait_policy(),
                               'parameters': sum(p.numel() for p in model.parameters())}
 
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16,
+                              enabled=task.get('precision', 'float32') == 'bfloat16')
     if task['mode'] in ('inference', 'memory'):
         model.eval()
         frames = task['frames']
@@ -140,10 +284,10 @@ def measure(task: Dict[str, Any]) -> Dict[str, Any]:
             return (torch.randn(1, frames + rf - 1, joints, 2, device=device),)
 
         def run(x):
-            with torch.inference_mode():
+            with torch.inference_mode(), autocast:
                 model(x)
 
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast:
             probe = 100
             flops = count_flops(lambda: model(torch.randn(1, probe + rf - 1, joints, 2, device=device)))
         flops_per_unit = result['flops_per_frame'] = flops / probe
@@ -157,14 +301,19 @@ def measure(task: Dict[str, Any]) -> Dict[str, Any]:
             return (torch.randn(batch, rf, joints, 2, device=device),
                     torch.randn(batch, 1, joints, 3, device=device))
 
+        def forward(x, y):
+            with autocast:
+                predicted = model(x)
+            return mpjpe(predicted.float(), y)
+
         def run(x, y):
-            loss = mpjpe(model(x), y)
+            loss = forward(x, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
 
         x, y = prepare()
-        flops = count_flops(lambda: mpjpe(model(x), y).backward())
+        flops = count_flops(lambda: forward(x, y).backward())
         optimizer.zero_grad(set_to_none=True)
         flops_per_unit = result['flops_per_window'] = flops / batch
         unit = batch
@@ -352,21 +501,36 @@ def main() -> None:
     parser.add_argument('--no-torch-scatter', dest='torch_scatter', action='store_false',
                         help="make PyG ignore torch-scatter even when it is installed")
     parser.add_argument('--json', help='also write the results to this JSON file')
+    parser.add_argument('--gpu-check', action='store_true',
+                        help='the table of scripts/gpu-check.sh: gast27 in float32 and bfloat16 '
+                             'on a CUDA --device, the GEMM bound, the training loop and the '
+                             "GPU's utilisation")
+    parser.add_argument('--tests', default=None, metavar='SUMMARY',
+                        help="with --gpu-check: pytest's summary line of the CUDA tests, "
+                             'printed as the first row')
+    parser.add_argument('--loop-epochs', type=int, default=2,
+                        help='with --gpu-check: epochs of each gast-pyg train run')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(measure(json.loads(args.worker))))
         return
 
+    try:
+        device = resolve_device(args.device)
+    except DeviceError as error:
+        raise SystemExit(f'speed.py: error: {error}') from None
+    if args.gpu_check:
+        gpu_check(args, device)
+        return
     threads = configure_threads(args.threads)
-    device = torch.device(args.device)
     # A plain kill (SIGTERM) unwinds like Ctrl-C, so the competitors are stopped too.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     omp_env = parse_env(args.omp_env)
     if args.under_load or args.idle_versus:
         print(f"torch {torch.__version__}, {os.cpu_count()} cores, load average "
               f"{os.getloadavg()[0]:.2f} at the start", flush=True)
-        tasks = [dict(model=name, mode=mode, device=args.device, threads=args.threads,
+        tasks = [dict(model=name, mode=mode, device=str(device), threads=args.threads,
                       frames=args.frames, batch=args.batch, warmup=args.warmup,
                       repeats=args.repeats, torch_scatter=args.torch_scatter,
                       omp_env=omp_env)
@@ -391,7 +555,7 @@ def main() -> None:
     results = []
     for name in args.models:
         for mode in args.modes:
-            task = dict(model=name, mode=mode, device=args.device, threads=args.threads,
+            task = dict(model=name, mode=mode, device=str(device), threads=args.threads,
                         frames=args.frames, batch=args.batch, warmup=args.warmup,
                         repeats=args.repeats, torch_scatter=args.torch_scatter,
                         omp_env=omp_env)
@@ -403,7 +567,7 @@ def main() -> None:
                   f"peak {result['peak_memory_mib']:,.0f} MiB", flush=True)
     memory = []
     for frames in args.memory_frames:
-        task = dict(model=args.models[0], mode='memory', device=args.device, threads=args.threads,
+        task = dict(model=args.models[0], mode='memory', device=str(device), threads=args.threads,
                     frames=frames, batch=args.batch, warmup=0, repeats=1,
                     torch_scatter=args.torch_scatter, omp_env=omp_env)
         try:
@@ -417,7 +581,7 @@ def main() -> None:
     print(markdown(results, best))
     if args.json:
         with open(args.json, 'w') as file:
-            json.dump({'torch': torch.__version__, 'device': args.device, 'threads': threads,
+            json.dump({'torch': torch.__version__, 'device': str(device), 'threads': threads,
                        'torch_scatter': args.torch_scatter,
                        'gemm': gemm, 'best_gemm_gflops': best, 'results': results,
                        'memory': memory}, file, indent=2)

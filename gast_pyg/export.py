@@ -30,6 +30,10 @@ Every export is loaded back (``torch.jit.load`` / onnxruntime) and compared on s
 sizes and lengths with :func:`gast_pyg.lifting.lift_batch` (the eager model call behind
 :func:`~gast_pyg.lifting.lift_sequence`; the check inputs are batches of already padded
 sequences, as the exported graph takes them) before the file is renamed into place.
+
+A model on a GPU is traced and checked there: its TorchScript file holds CUDA weights (load it
+with ``torch.jit.load(path, map_location=...)`` to run it elsewhere); an ONNX file does not
+depend on the device it was exported from (the check runs it on onnxruntime's CPU provider).
 """
 from __future__ import annotations
 
@@ -48,7 +52,7 @@ from torch import Tensor, nn
 
 from gast_pyg.errors import GastPygError
 from gast_pyg.files import staged_outputs
-from gast_pyg.lifting import lift_batch
+from gast_pyg.lifting import lift_batch, model_device_and_dtype
 from gast_pyg.models.base import LiftingModel
 
 __all__ = ['ExportError', 'FORMATS', 'SequenceModel', 'ExportReport', 'export_torchscript',
@@ -104,12 +108,16 @@ def _metadata(model: LiftingModel) -> Dict[str, str]:
 
 
 def _example(model: LiftingModel, batch: int = 2, extra: int = 4) -> Tensor:
+    """The tracing input, on the model's device (drawn on the CPU: the same numbers on every
+    device)."""
     generator = torch.Generator().manual_seed(0)
-    return torch.randn(batch, model.receptive_field + extra, model.num_joints, model.in_features,
-                       generator=generator) * 0.3
+    x = torch.randn(batch, model.receptive_field + extra, model.num_joints, model.in_features,
+                    generator=generator) * 0.3
+    return x.to(model_device_and_dtype(model)[0])
 
 
 def _check_inputs(model: LiftingModel) -> List[Tensor]:
+    """The inputs of the numerical check, on the CPU."""
     generator = torch.Generator().manual_seed(1)
     rf, joints, features = model.receptive_field, model.num_joints, model.in_features
     shapes = [(1, rf), (3, rf + 7), (1, 3 * rf + 50)]
@@ -125,7 +133,7 @@ def _compare(run, model: LiftingModel, atol: float, rtol: float) -> Tuple[float,
     for x in _check_inputs(model):
         expected = lift_batch(model, x).float().cpu()
         with torch.no_grad():
-            got = torch.as_tensor(run(x))
+            got = torch.as_tensor(run(x)).cpu()
         if got.shape != expected.shape:
             raise ExportError(f"export check: output {tuple(got.shape)} for input "
                               f"{tuple(x.shape)}, eager gives {tuple(expected.shape)}")
@@ -173,11 +181,13 @@ def export_torchscript(model: LiftingModel, path: PathLike, check: bool = True,
                         _extra_files={k: v.encode() for k, v in _metadata(model).items()})
             worst, shapes, scale = 0.0, [], 0.0
             if check:
-                loaded = torch.jit.load(str(tmp))
+                device = model_device_and_dtype(model)[0]
+                loaded = torch.jit.load(str(tmp), map_location=device)
                 # Without the profiling executor's re-optimisation for every new input shape
                 # (~2 s per shape and call for the first calls of a 32-channel model).
                 with torch.jit.optimized_execution(False):
-                    worst, shapes, scale = _compare(lambda x: loaded(x), model, atol, rtol)
+                    worst, shapes, scale = _compare(lambda x: loaded(x.to(device)), model,
+                                                    atol, rtol)
     return ExportReport(Path(path), 'torchscript', 'torch.jit.trace', worst, shapes, scale)
 
 
@@ -224,7 +234,7 @@ def export_onnx(model: LiftingModel, path: PathLike, check: bool = True, opset: 
             session = onnxruntime.InferenceSession(str(tmp), options,
                                                    providers=['CPUExecutionProvider'])
             worst, shapes, scale = _compare(
-                lambda x: session.run(None, {'keypoints_2d': x.numpy()})[0], model, atol, rtol)
+                lambda x: session.run(None, {'keypoints_2d': x.cpu().numpy()})[0], model, atol, rtol)
     return ExportReport(Path(path), 'onnx', f'torch.onnx.export(dynamo=True, opset {opset})',
                         worst, shapes, scale)
 

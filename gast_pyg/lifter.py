@@ -44,6 +44,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 import numpy as np
 from tqdm import tqdm
 
+from gast_pyg.devices import resolve_device
 from gast_pyg.camera_space import camera_space_poses, check_trajectory_model, focal_length_from_fov
 from gast_pyg.errors import GastPygError
 from gast_pyg.files import staged_outputs
@@ -59,7 +60,6 @@ from gast_pyg.metrics import pose_quality
 from gast_pyg.models import TrajectoryModel
 from gast_pyg.models.base import LiftingModel
 from gast_pyg.nn import fold_batch_norms
-from gast_pyg.runtime import resolve_device
 from gast_pyg.skeleton import Skeleton
 
 __all__ = ['Lifter', 'LiftingOptions', 'LiftResult']

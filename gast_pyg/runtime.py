@@ -37,14 +37,11 @@ import ctypes
 import os
 import sys
 import warnings
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from gast_pyg.errors import GastPygError
-if TYPE_CHECKING:
-    import torch
-
 __all__ = ['DEFAULT_SPIN_COUNT', 'WAIT_VARIABLES', 'check_device', 'configure_allocator',
-           'configure_threads', 'default_threads', 'machine_cores', 'resolve_device',
+           'configure_threads', 'default_threads', 'machine_cores',
            'set_default_wait_policy',
            'wait_policy']
 
@@ -179,13 +176,3 @@ def configure_allocator() -> bool:
     return (mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD) == 1
             and mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD) == 1)
 
-
-def resolve_device(name: str = 'auto') -> 'torch.device':
-    """The device ``name`` means (:func:`check_device`): ``'auto'`` is CUDA when available,
-    else the CPU."""
-    import torch
-
-    check_device(name)
-    if name == 'auto':
-        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    return torch.device(name)

@@ -1,7 +1,7 @@
 """Reading back the ``.npz`` that ``gast-pyg infer`` and ``gast-pyg video`` write (contents in
 :mod:`gast_pyg.lifter`), for the exports that start from a saved result (``gast-pyg bvh``,
 ``gast-pyg view``). The archive is read without running code
-(:func:`~gast_pyg.data.safe_pickle.load_npz`) and every field used is checked; a bad field is
+(:func:`~gast_pyg.safe_pickle.load_npz`) and every field used is checked; a bad field is
 one :class:`ResultFileError` naming the file, the field and what was expected.
 """
 from __future__ import annotations
@@ -110,7 +110,7 @@ def read_result(path: PathLike, skeleton: Union[str, Skeleton, None] = None) -> 
     Raises:
         ResultFileError: For a missing file, a missing or malformed field, or a track without
             frames.
-        ~gast_pyg.data.safe_pickle.ArrayFileError: For a file that is not a readable ``.npz``.
+        ~gast_pyg.safe_pickle.ArrayFileError: For a file that is not a readable ``.npz``.
     """
     source = str(path)
     if not Path(path).is_file():

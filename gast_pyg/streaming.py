@@ -218,13 +218,21 @@ class StreamingLifter:
         return self.model.poses(x)
 
 
-def gemm_gflops(size: int = 1024, repeats: int = 10) -> float:
-    """The best float32 GEMM rate in GFLOP/s on the current torch threads: the faster of
-    ``torch.matmul`` and a channels-last 1x1 ``conv2d`` (the package's GEMM,
-    :func:`gast_pyg.nn._kernels.pointwise`) on ``size``-square operands, best of
+def _synchronize(device: torch.device) -> None:
+    """Wait for the GPU's queued work, so that a wall-clock time covers it."""
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def gemm_gflops(size: int = 1024, repeats: int = 10,
+                device: torch.device = torch.device('cpu')) -> float:
+    """The best float32 GEMM rate in GFLOP/s on ``device`` (a CPU: on the current torch
+    threads): the faster of ``torch.matmul`` and a channels-last 1x1 ``conv2d`` (the package's
+    GEMM on CPUs, :func:`gast_pyg.nn._kernels.pointwise`) on ``size``-square operands, best of
     ``repeats``."""
-    weight = torch.randn(size, size)
-    image = torch.randn(1, size, size, 1).contiguous(memory_format=torch.channels_last)
+    weight = torch.randn(size, size, device=device)
+    image = torch.randn(1, size, size, 1, device=device).contiguous(
+        memory_format=torch.channels_last)
     runs = (lambda: torch.matmul(image.view(size, size), weight),
             lambda: F.conv2d(image, weight[:, :, None, None]))
     best = float('inf')
@@ -232,8 +240,10 @@ def gemm_gflops(size: int = 1024, repeats: int = 10) -> float:
         for run in runs:
             run()
             for _ in range(repeats):
+                _synchronize(device)
                 start = time.perf_counter()
                 run()
+                _synchronize(device)
                 best = min(best, time.perf_counter() - start)
     return 2 * size ** 3 / best / 1e9
 
@@ -247,9 +257,9 @@ def measure_latency(model: LiftingModel, frames: int = 200, warmup: int = 20,
     ``mean``, ``max``), ``fps`` (1000 / median), ``window_median`` (ms, the re-run window) and
     ``speedup`` (their quotient), and the compute bound: ``gflop`` of one window in the strided
     form and ``step_gflop`` of one incremental step (counted by
-    :class:`torch.utils.flop_counter.FlopCounterMode`), ``gemm_gflops`` (:func:`gemm_gflops`,
-    measured after the frames), ``bound`` (ms, ``gflop / gemm_gflops``) and ``ratio`` (median
-    / bound)."""
+    :class:`torch.utils.flop_counter.FlopCounterMode`), ``gemm_gflops`` (:func:`gemm_gflops`
+    on the model's device, measured after the frames), ``bound`` (ms, ``gflop /
+    gemm_gflops``) and ``ratio`` (median / bound)."""
     lifter = StreamingLifter(model)
     rng = np.random.default_rng(seed)
     stream = rng.normal(scale=0.3, size=(warmup + frames, model.num_joints, model.in_features))
@@ -261,6 +271,7 @@ def measure_latency(model: LiftingModel, frames: int = 200, warmup: int = 20,
         middle = time.perf_counter()
         with torch.inference_mode():
             lifter.model(lifter.window.unsqueeze(0))
+        _synchronize(lifter.window.device)
         if i >= warmup:
             times.append((middle - start) * 1000.0)
             window_times.append((time.perf_counter() - middle) * 1000.0)
@@ -272,7 +283,7 @@ def measure_latency(model: LiftingModel, frames: int = 200, warmup: int = 20,
             run()
         counts.append(counter.get_total_flops() / 1e9)
     gflop, step_gflop = counts
-    gemm = gemm_gflops()
+    gemm = gemm_gflops(device=lifter.window.device)
     times.sort()
     median = statistics.median(times)
     window_median = statistics.median(window_times)

@@ -26,7 +26,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -40,16 +40,17 @@ from gast_pyg.camera_space import mean_root_depth
 from gast_pyg.checkpoints import CheckpointError, load_checkpoint, restore_weights, save_checkpoint
 from gast_pyg.configs import ConfigError, RunConfig
 from gast_pyg.data import Camera, DataError, WindowSampler
-from gast_pyg.data.pipeline import Nested, PoseData, flatten, load_data
+from gast_pyg.data.pipeline import Nested, PoseData, flatten, load_data, synthetic_banner
+from gast_pyg.devices import autocast_dtype, resolve_device
 from gast_pyg.evaluation import evaluate
 from gast_pyg.metrics import mpjpe, trajectory_loss
 from gast_pyg.models import TrajectoryModel, build_model
 from gast_pyg.models.base import LiftingModel
-from gast_pyg.runtime import configure_threads, resolve_device
+from gast_pyg.runtime import configure_threads
 
 PathLike = Union[str, os.PathLike]
 
-__all__ = ['train', 'TrainResult', 'synthetic_banner']
+__all__ = ['train', 'TrainResult']
 
 # Fields whose values must be the same when a run is resumed (anything that changes the training
 # trajectory); ``epochs`` may grow, everything else (devices, paths) is free.
@@ -57,11 +58,13 @@ _RESUME_KEYS = (
     'dataset', 'data_3d', 'data_2d', 'noise_2d', 'train_subjects', 'actions', 'skeleton',
     'synthetic_sequences', 'synthetic_frames', 'arch', 'receptive_field', 'channels', 'causal',
     'dropout', 'batch_size', 'lr', 'lr_decay', 'downsample', 'flip_augment', 'seed', 'amp',
+    'amp_dtype',
     'world_size', 'local_connection', 'local_symmetry', 'global_attention', 'adaptive_matrix',
     'trajectory', 'augment_2d', 'augment_2d_fraction', 'init_weights',
 )
 #: What a checkpoint saved before a field existed ran with.
-_RESUME_DEFAULTS = {'augment_2d': 'none', 'augment_2d_fraction': 1.0, 'init_weights': None}
+_RESUME_DEFAULTS = {'augment_2d': 'none', 'augment_2d_fraction': 1.0, 'init_weights': None,
+                    'amp_dtype': None}
 
 # --------------------------------------------------------------------------------------------
 # Training
@@ -103,8 +106,8 @@ def _setup(threads: Optional[int], device_name: str) -> _Runtime:
     device = resolve_device(device_name)
     if world_size <= 1:
         return _Runtime(device)
-    if device.type == 'cuda':
-        device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', '0')))
+    if device.type == 'cuda':  # one GPU per process: the process's index on its node
+        device = resolve_device(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}")
         torch.cuda.set_device(device)
     owns = not dist.is_initialized()
     if owns:
@@ -225,17 +228,6 @@ def _absolute(targets: Nested, roots: Nested) -> list[np.ndarray]:
     return [relative + root for relative, root in zip(flatten(targets), flatten(roots))]
 
 
-def synthetic_banner(data: PoseData, log: Callable[..., None]) -> None:
-    """Say loudly that the synthetic demo's errors say nothing about real data."""
-    if data.synthetic:
-        log('=' * 78)
-        log('SYNTHETIC DEMO: no --data-3d given, so this runs on a small walking data set that '
-            'gast_pyg\nsynthesises itself (gast_pyg.data.synthetic_motion), not on Human3.6M. '
-            'The errors below\nshow the pipeline working end to end; they say nothing about '
-            'accuracy on real data.')
-        log('=' * 78)
-
-
 def train(config: RunConfig, *, data: PoseData | None = None, device: str = 'auto',
           threads: Optional[int] = None, resume: Optional[PathLike] = None,
           progress: bool = True) -> TrainResult:
@@ -274,6 +266,10 @@ class _Run:
         self.config, self.runtime, self.progress = config, runtime, progress
         self.log = _print if runtime.rank == 0 else (lambda *_: None)
         world_size, d, m, o = runtime.world_size, config.data, config.model, config.optim
+        if o.amp_dtype is not None and not o.amp:
+            raise ConfigError(f'amp_dtype {o.amp_dtype}: the autocast type of amp, which is off; '
+                              f'turn amp on (--amp) or leave amp_dtype unset')
+        autocast_dtype(o.amp_dtype, runtime.device)  # an unknown name fails before the data
         if o.batch_size % world_size:
             raise ConfigError(f'batch_size {o.batch_size} must be divisible by the number of '
                               f'processes ({world_size})')
@@ -300,7 +296,8 @@ class _Run:
         self.sampler = WindowSampler(
             flatten(inputs), sampler_targets, m.receptive_field, causal=m.causal,
             downsample=config.downsample, batch_size=o.batch_size // world_size, shuffle=True,
-            seed=d.seed, flip_augment=o.flip_augment, skeleton=data.skeleton)
+            seed=d.seed, flip_augment=o.flip_augment, skeleton=data.skeleton,
+            pin_memory=runtime.device.type == 'cuda')
         self.steps = len(self.sampler) // world_size
         if self.steps == 0:
             raise DataError(f'{self.sampler.num_windows} training windows make no batch of '
@@ -368,44 +365,48 @@ class _Run:
         config, runtime = self.config, self.runtime
         device, trajectory = runtime.device, self.config.model.trajectory
         amp = config.optim.amp
-        amp_dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
-        scaler = torch.amp.GradScaler('cuda', enabled=amp and device.type == 'cuda')
+        amp_dtype = autocast_dtype(config.optim.amp_dtype, device)
+        # float16 gradients underflow without loss scaling; bfloat16 has float32's range.
+        scaler = torch.amp.GradScaler(device.type, enabled=amp and amp_dtype == torch.float16)
         for group in self.optimizer.param_groups:
             group['lr'] = lr
         self.network.train()
         started = time.perf_counter()
-        loss_sum, root_sum, windows = 0.0, 0.0, 0
+        # Summed on the device: reading a loss back every step would make the CPU wait for
+        # the GPU instead of cutting the next batch while the GPU computes this one.
+        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        root_sum, windows = torch.zeros_like(loss_sum), 0
         batches = _shard(iter(self.sampler), runtime.rank, runtime.world_size, self.steps)
         if runtime.rank == 0 and self.progress and sys.stderr.isatty():
             from tqdm.auto import tqdm
             batches = tqdm(batches, total=self.steps, unit='batch', leave=False, mininterval=2,
                            desc=f'epoch {epoch + 1}/{config.optim.epochs}', dynamic_ncols=True)
         for step, (inputs, targets) in enumerate(batches):
-            inputs, targets = inputs.to(device), targets.to(device)
+            inputs = inputs.to(device, non_blocking=True)  # from pinned memory on CUDA
+            targets = targets.to(device, non_blocking=True)
             with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
                 predicted = self.network(inputs)
             if trajectory:
                 terms = trajectory_loss(predicted.float(), targets, self.data.skeleton.root)
                 loss, pose_loss = terms.total, terms.pose
-                root_sum += terms.root.item() * len(inputs)
+                root_sum += terms.root.detach().double() * len(inputs)
             else:
                 loss = pose_loss = mpjpe(predicted.float(), targets)
             self.optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(self.optimizer)
             scaler.update()
-            loss_sum += pose_loss.item() * len(inputs)
+            loss_sum += pose_loss.detach().double() * len(inputs)
             windows += len(inputs)
             if hasattr(batches, 'set_postfix') and step % 10 == 0:
-                batches.set_postfix(loss=f'{1000 * loss_sum / windows:.1f}mm', lr=f'{lr:.2e}',
-                                    refresh=False)
+                batches.set_postfix(loss=f'{1000 * loss_sum.item() / windows:.1f}mm',
+                                    lr=f'{lr:.2e}', refresh=False)
         if hasattr(batches, 'close'):
             batches.close()
+        totals = torch.stack([loss_sum, root_sum, loss_sum.new_tensor(windows)])
         if runtime.world_size > 1:
-            totals = torch.tensor([loss_sum, root_sum, windows], dtype=torch.float64,
-                                  device=device)
             dist.all_reduce(totals)
-            loss_sum, root_sum, windows = totals.tolist()
+        loss_sum, root_sum, windows = totals.tolist()
         train_seconds = time.perf_counter() - started
         record = dict(epoch=epoch + 1, lr=lr, train_mpjpe=1000 * loss_sum / windows,
                       val_mpjpe=None, train_seconds=train_seconds, started=started,

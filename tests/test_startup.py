@@ -85,6 +85,7 @@ def test_the_listed_choices_are_the_library_s():
     from gast_pyg.lifting import PRECISIONS
     from gast_pyg.models.builder import ARCHITECTURES, FILTER_WIDTHS
     from gast_pyg.models.trajectory import TRAJECTORY_DESIGNS
+    from gast_pyg.devices import AMP_DTYPES
     from gast_pyg.configs import DATASET_PRESETS, ModelConfig
 
     assert choices.ARCHITECTURES == tuple(sorted(ARCHITECTURES))
@@ -100,3 +101,4 @@ def test_the_listed_choices_are_the_library_s():
     assert choices.KEYPOINT_FORMATS == tuple(KEYPOINT_FORMATS)
     assert choices.PRECISIONS == tuple(PRECISIONS)
     assert choices.EXPORT_FORMATS == tuple(EXPORT_FORMATS)
+    assert choices.AMP_DTYPES == tuple(AMP_DTYPES)

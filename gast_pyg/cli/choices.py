@@ -5,7 +5,7 @@ from __future__ import annotations
 
 __all__ = ['MAX_ATTENTION_FRAMES', 'ARCHITECTURES', 'RECEPTIVE_FIELDS', 'TRAJECTORY_DESIGNS', 'COMPONENTS', 'DATASETS',
            'AUGMENTATIONS_2D', 'NOISE_OUTLIER_RATE', 'NOISE_OUTLIER_SCALE', 'KEYPOINT_FORMATS',
-           'PRECISIONS', 'EXPORT_FORMATS']
+           'PRECISIONS', 'EXPORT_FORMATS', 'AMP_DTYPES']
 
 #: The architectures of :data:`gast_pyg.models.builder.ARCHITECTURES`, sorted.
 ARCHITECTURES = ('gast', 'tcn')
@@ -37,3 +37,6 @@ EXPORT_FORMATS = ('torchscript', 'onnx')
 
 #: :data:`gast_pyg.visualization.MAX_ATTENTION_FRAMES`: most frames of an attention figure.
 MAX_ATTENTION_FRAMES = 16
+
+#: The keys of :data:`gast_pyg.devices.AMP_DTYPES`.
+AMP_DTYPES = ('float16', 'bfloat16')

@@ -51,11 +51,12 @@ def evaluate_checkpoint(args: argparse.Namespace, source: Optional[str]) -> dict
     from gast_pyg.data import shared_subjects
     from gast_pyg.data.pipeline import load_data
     from gast_pyg.models import TrajectoryModel
-    from gast_pyg.runtime import resolve_device
-    from gast_pyg.training import synthetic_banner
+    from gast_pyg.devices import resolve_device
+    from gast_pyg.data.pipeline import synthetic_banner
+    device = resolve_device(args.device)
     config, _ = run_config(args, training=False)
     model = load_model(source, skeleton=args.skeleton, causal=args.causal)
-    model.to(resolve_device(args.device))
+    model.to(device)
     origin = model.origin
     path, training = origin.path, origin.training
     mean_root_depth = training.get('trajectory_mean_depth_m')

@@ -1,5 +1,5 @@
 """``gast-pyg latency`` (also ``python -m gast_pyg.streaming``): per-frame latency of
-:class:`~gast_pyg.streaming.StreamingLifter` on this CPU."""
+:class:`~gast_pyg.streaming.StreamingLifter` on this CPU or a GPU (``--device``)."""
 from __future__ import annotations
 
 import argparse
@@ -34,16 +34,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group = parser.add_argument_group('measurement')
     group.add_argument('--frames', type=positive_int, default=200, help='frames measured')
     group.add_argument('--warmup', type=non_negative_int, default=20, help='frames pushed before measuring')
-    add_runtime_options(parser, threads=1, device=False, progress=False)
+    add_runtime_options(parser, threads=1, progress=False)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from gast_pyg.devices import resolve_device
     from gast_pyg.loading import load_model
     from gast_pyg.models.builder import build_model
     from gast_pyg.streaming import measure_latency
+    device = resolve_device(args.device)
     if args.random_weights:
         torch.manual_seed(0)
         model = build_model(receptive_field=args.receptive_field, channels=args.channels,
@@ -51,9 +53,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         model = load_model(checkpoint_file(args, causal=True), skeleton=args.skeleton,
                            causal=True)
-    stats = measure_latency(model, frames=args.frames, warmup=args.warmup)
+    stats = measure_latency(model.to(device), frames=args.frames, warmup=args.warmup)
+    where = f'{args.threads} thread(s)' if device.type == 'cpu' else str(device)
     print(f"StreamingLifter: receptive field {model.receptive_field}, "
-          f"{getattr(model, 'channels', '?')} channels, causal, {args.threads} thread(s), "
+          f"{getattr(model, 'channels', '?')} channels, causal, {where}, "
           f"{args.frames} frames: median {stats['median']:.2f} ms, p90 {stats['p90']:.2f} ms, "
           f"p99 {stats['p99']:.2f} ms, max {stats['max']:.2f} ms per frame "
           f"(~{stats['fps']:.0f} frames/s); the window re-run in the same loop: median "

@@ -321,7 +321,8 @@ def add_runtime_options(parser: argparse.ArgumentParser, threads: Optional[int] 
     group = parser.add_argument_group('runtime')
     if device:
         group.add_argument('--device', default='auto',
-                           help="'auto' (CUDA if available), 'cpu', 'cuda', 'cuda:1', ...")
+                           help="'auto' (CUDA if available), 'cpu', 'cuda', 'cuda:1', ...; "
+                                'a GPU that is not there is refused')
     group.add_argument('--threads', type=positive_int, default=threads,
                        help='torch CPU threads per process (unset: GAST_PYG_THREADS, '
                             'OMP_NUM_THREADS, else every core this process may use; under '

@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
+from gast_pyg.cli.choices import AMP_DTYPES
 from gast_pyg.cli.options import (
     HelpFormatter,
     add_config_option,
@@ -51,7 +52,10 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument('--flip-augment', action=argparse.BooleanOptionalAction, default=True,
                        help='mirror half of the training windows')
     group.add_argument('--amp', action='store_true',
-                       help='automatic mixed precision (float16 on CUDA, bfloat16 on CPU)')
+                       help='automatic mixed precision (unset --amp-dtype: float16 on CUDA, '
+                            'bfloat16 on CPU)')
+    group.add_argument('--amp-dtype', choices=AMP_DTYPES, default=None,
+                       help='the autocast type of --amp (float16 is trained with loss scaling)')
     group.add_argument('--init-weights', metavar='CHECKPOINT', default=None,
                        help='start from the pose weights of a gast-pyg checkpoint of the same '
                             'model (causal or not; a trajectory model takes its pose part) '
@@ -98,7 +102,9 @@ def train_and_report(args: argparse.Namespace) -> tuple[TrainResult, Optional[di
     or without test subjects)."""
     from gast_pyg.cli.report import evaluate_and_report
     from gast_pyg.cli.run_config import run_config
+    from gast_pyg.devices import resolve_device
     from gast_pyg.training import train
+    resolve_device(args.device)  # a GPU that is not there is refused before anything is read
     config, warnings = run_config(args)
     folder = run_folder(config, args)
     config = config.replace(checkpoint_dir=str(folder))

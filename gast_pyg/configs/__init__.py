@@ -150,7 +150,9 @@ class OptimConfig:
         batch_size: Windows per step over all processes.
         lr, lr_decay: Amsgrad learning rate and its factor per epoch.
         flip_augment: Mirror half of the training windows.
-        amp: Automatic mixed precision (float16 on CUDA, bfloat16 on CPU).
+        amp: Automatic mixed precision: the forward pass under :func:`torch.autocast`.
+        amp_dtype: Its type with ``amp``, ``'float16'`` (with loss scaling) or ``'bfloat16'``;
+            ``None``: float16 on CUDA, bfloat16 on CPUs.
         init_weights: A gast-pyg checkpoint of the same pose model whose weights the run
             starts from (fine-tuning), instead of a random initialisation.
     """
@@ -161,6 +163,7 @@ class OptimConfig:
     lr_decay: float = 0.95
     flip_augment: bool = True
     amp: bool = False
+    amp_dtype: Optional[str] = None
     init_weights: Optional[str] = None
 
 

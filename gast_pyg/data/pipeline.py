@@ -5,7 +5,7 @@ the detector-like training augmentation applied in pixels and the detection of i
 across subjects (which would leak a held-out subject into training)."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,8 @@ from gast_pyg.data.noise import add_noise_2d
 from gast_pyg.data.synthetic import synthetic_motion
 from gast_pyg.skeleton import Skeleton
 
-__all__ = ['AUGMENTATIONS_2D', 'PoseData', 'load_data', 'identical_motions', 'flatten']
+__all__ = ['AUGMENTATIONS_2D', 'PoseData', 'load_data', 'identical_motions', 'flatten',
+           'synthetic_banner']
 
 #: Choices of ``DataConfig.augment_2d``: the 2D the training windows are cut from. ``'none'``:
 #: the 2D of ``data_2d`` / ``noise_2d``; ``'detector'``: detector-like 2D made from the ground-truth
@@ -285,3 +286,14 @@ def _mix(augmented: Nested, clean: Nested, fraction: float, seed: int) -> Nested
 
 def flatten(data: Mapping[str, Mapping[str, Sequence[np.ndarray]]]) -> list[np.ndarray]:
     return [seq for actions in data.values() for cameras in actions.values() for seq in cameras]
+
+
+def synthetic_banner(data: PoseData, log: Callable[..., None]) -> None:
+    """Say loudly that the synthetic demo's errors say nothing about real data."""
+    if data.synthetic:
+        log('=' * 78)
+        log('SYNTHETIC DEMO: no --data-3d given, so this runs on a small walking data set that '
+            'gast_pyg\nsynthesises itself (gast_pyg.data.synthetic_motion), not on Human3.6M. '
+            'The errors below\nshow the pipeline working end to end; they say nothing about '
+            'accuracy on real data.')
+        log('=' * 78)

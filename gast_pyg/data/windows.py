@@ -72,6 +72,8 @@ class WindowSampler:
         flip_augment: Mirror each window and its target with probability 0.5
             (:func:`flip_pose`); needs ``skeleton``.
         skeleton: Supplies the left/right joint pairs for flipping.
+        pin_memory: Return batches in page-locked memory, so that a model on a CUDA GPU can
+            copy them with ``.to(device, non_blocking=True)`` while it computes (needs CUDA).
 
     Iterating starts an epoch and yields ``(inputs (B, rf, J, 2), targets (B, 1, J, 3))`` float32
     tensors. All random draws of an epoch (order and flips) happen when iteration starts, so
@@ -96,6 +98,7 @@ class WindowSampler:
         seed: int = 0,
         flip_augment: bool = False,
         skeleton: Skeleton | None = None,
+        pin_memory: bool = False,
     ) -> None:
         left, right = _padding(receptive_field, causal)
         if downsample < 1:
@@ -147,6 +150,7 @@ class WindowSampler:
         self.shuffle = shuffle
         self.flip_augment = flip_augment
         self.skeleton = skeleton
+        self.pin_memory = pin_memory
         self._rng = np.random.default_rng(seed)
 
     @property
@@ -175,7 +179,8 @@ class WindowSampler:
                 flip = flips[first:first + self.batch_size]
                 inputs[flip] = flip_pose(inputs[flip], self.skeleton)
                 targets[flip] = flip_pose(targets[flip], self.skeleton)
-            yield torch.from_numpy(inputs), torch.from_numpy(targets)
+            batch = torch.from_numpy(inputs), torch.from_numpy(targets)
+            yield tuple(t.pin_memory() for t in batch) if self.pin_memory else batch
 
     def state_dict(self) -> dict[str, Any]:
         """The state of the random stream, to resume the sequence of epochs."""

@@ -80,7 +80,8 @@ class TrajectoryModel(LiftingModel):
         zero weights, bias = the mean, so training begins at the baseline instead of the camera
         centre."""
         self.root_head.weight.zero_()
-        self.root_head.bias.copy_(torch.as_tensor(mean_position, dtype=self.root_head.bias.dtype))
+        bias = self.root_head.bias
+        bias.copy_(torch.as_tensor(mean_position, dtype=bias.dtype, device=bias.device))
 
     def lift(self, x: Tensor) -> Tensor:
         features = self.pose.features(x)

@@ -3,7 +3,9 @@
 The layers call these instead of :func:`torch.nn.functional.linear`,
 :func:`torch.nn.functional.dropout` and :func:`torch.nn.functional.relu`; each computes the same
 function as its PyTorch counterpart (up to the rounding of the dropout probability stated in
-:func:`dropout`) and differs only in how it computes it on CPUs:
+:func:`dropout`) and differs only in how it computes it on CPUs. Each chooses by the device of
+its input: on a GPU (or any device but the CPU) each is exactly its PyTorch counterpart, which
+runs cuBLAS / cuDNN and a fused dropout kernel there. On CPUs:
 
 - :func:`pointwise`: :math:`x W^\\top + b` as oneDNN's channels-last 1x1 convolution where
   :func:`mkl_is_fast` says MKL's GEMM is not the faster backend, with a backward pass of its own;
@@ -133,7 +135,8 @@ def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
     levels = round(p * LEVELS)
     if not training or x.device.type != 'cpu' or not 0 < levels < LEVELS:
         return F.dropout(x, p=p, training=training)
-    draws = torch.empty((x.numel() + 3) // 4, dtype=torch.int64).random_(-2**63, None)
+    draws = torch.empty((x.numel() + 3) // 4, dtype=torch.int64, device=x.device)
+    draws.random_(-2**63, None)
     # Each 16-bit lane, read as a signed number, is uniform in [-2^15, 2^15).
     lanes = draws.view(torch.int16)[:x.numel()].view(x.shape)
     keep = lanes >= levels - LEVELS // 2
@@ -141,7 +144,9 @@ def dropout(x: Tensor, p: float, training: bool = True) -> Tensor:
 
 
 def inplace_relu(x: Tensor) -> Tensor:
-    """:math:`\\max(x, 0)`, in place unless autograd records it (in place on the reshaped views
-    :class:`~gast_pyg.nn.ChannelsLastBatchNorm` returns, autograd would copy the gradient of
-    the view's base in the backward pass). Any shape, returned as given."""
-    return F.relu(x, inplace=not (torch.is_grad_enabled() and x.requires_grad))
+    """:math:`\\max(x, 0)`, on CPUs in place unless autograd records it (in place on the
+    reshaped views :class:`~gast_pyg.nn.ChannelsLastBatchNorm` returns, autograd would copy the
+    gradient of the view's base in the backward pass); on other devices
+    :func:`torch.nn.functional.relu`, a new tensor. Any shape, returned as given."""
+    inplace = x.device.type == 'cpu' and not (torch.is_grad_enabled() and x.requires_grad)
+    return F.relu(x, inplace=inplace)
