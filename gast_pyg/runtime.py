@@ -19,8 +19,7 @@ for a sleeping worker to be woken. Two defaults:
 :func:`configure_threads` applies the thread choice once; an explicit ``threads`` (the
 ``--threads`` option), ``GAST_PYG_THREADS``, ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` take
 precedence over the automatic choice, in that order; more than the machine's cores are capped
-with a warning. :func:`check_device` refuses a ``--device`` torch does not know or this machine
-does not have.
+with a warning.
 
 :func:`configure_allocator` (glibc only) keeps freed blocks of up to 32 MiB for reuse
 (``M_MMAP_THRESHOLD`` 32 MiB, ``M_TRIM_THRESHOLD`` 512 MiB). glibc's ``malloc`` otherwise serves
@@ -40,7 +39,7 @@ import warnings
 from typing import Optional
 
 from gast_pyg.errors import GastPygError
-__all__ = ['DEFAULT_SPIN_COUNT', 'WAIT_VARIABLES', 'check_device', 'configure_allocator',
+__all__ = ['DEFAULT_SPIN_COUNT', 'WAIT_VARIABLES', 'configure_allocator',
            'configure_threads', 'default_threads', 'machine_cores',
            'set_default_wait_policy',
            'wait_policy']
@@ -129,34 +128,6 @@ def configure_threads(threads: Optional[int] = None) -> int:
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads
-
-
-def check_device(name: str) -> None:
-    """Raise :class:`GastPygError` unless ``name`` (``--device``) is ``'auto'``, ``'cpu'``,
-    ``'cuda'`` or ``'cuda:N'`` with CUDA available and at least ``N + 1`` devices, or another
-    device type torch knows and has."""
-    import torch
-
-    if name == 'auto':
-        return
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError, TypeError):
-        raise GastPygError(f"--device {name[:40]!r}: expected 'auto', 'cpu', 'cuda' or 'cuda:N' "
-                           '(N the index of a GPU)') from None
-    if device.type == 'cuda':
-        if not torch.cuda.is_available():
-            raise GastPygError(f'--device {name}: CUDA is not available on this machine; use '
-                               "--device cpu (or auto)")
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise GastPygError(f'--device {name}: this machine has '
-                               f'{torch.cuda.device_count()} CUDA device(s), numbered from 0')
-    elif device.type != 'cpu':
-        backend = getattr(torch, device.type, None)
-        available = getattr(backend, 'is_available', None)
-        if available is None or not available():
-            raise GastPygError(f"--device {name}: {device.type} is not available here; expected "
-                               "'auto', 'cpu', 'cuda' or 'cuda:N'")
 
 
 def configure_allocator() -> bool:

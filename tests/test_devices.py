@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from gast_pyg.errors import GastPygError
 from gast_pyg.cli import main
 from gast_pyg.configs import ConfigError
 from gast_pyg.devices import DeviceError, resolve_device
@@ -78,7 +79,7 @@ def test_the_autocast_type_of_training():
     assert autocast_dtype(None, cuda) == torch.float16
     assert autocast_dtype('bfloat16', cuda) == torch.bfloat16
     assert autocast_dtype('float16', cpu) == torch.float16
-    with pytest.raises(ConfigError, match="amp_dtype: expected one of float16, bfloat16, got "
+    with pytest.raises(GastPygError, match="amp_dtype: expected one of float16, bfloat16, got "
                                           "'float8'"):
         autocast_dtype('float8', cpu)
 

@@ -430,11 +430,9 @@ DEVICE_COMMANDS = {
 
 
 @pytest.mark.parametrize('device,message', [
-    ('foo', r"--device 'foo': expected 'auto', 'cpu', 'cuda' or 'cuda:N' \(N the index of a "
-            r'GPU\)'),
-    ('cuda:x', r"--device 'cuda:x': expected 'auto', 'cpu', 'cuda' or 'cuda:N' .*"),
-    pytest.param('cuda', r'--device cuda: CUDA is not available on this machine; use --device '
-                         r'cpu \(or auto\)',
+    ('foo', r"device 'foo': expected 'auto', 'cpu', 'cuda' or 'cuda:N'"),
+    ('cuda:x', r"device 'cuda:x': expected 'auto', 'cpu', 'cuda' or 'cuda:N'"),
+    pytest.param('cuda', r"device 'cuda': CUDA is not available",
                  marks=pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA is here')),
 ])
 @pytest.mark.parametrize('command', DEVICE_COMMANDS)

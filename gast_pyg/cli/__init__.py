@@ -35,7 +35,7 @@ from gast_pyg.cli import (
 from gast_pyg.cli.errors import run_command
 from gast_pyg.cli.options import HelpFormatter, parse_arguments
 from gast_pyg.configs import ConfigError
-from gast_pyg.runtime import check_device, configure_allocator, configure_threads
+from gast_pyg.runtime import configure_allocator, configure_threads
 
 __all__ = ['COMMANDS', 'build_parser', 'main', 'run_command']
 
@@ -75,12 +75,13 @@ def _raise(error: Exception) -> None:
 
 
 def _configured_run(args: argparse.Namespace) -> object:
-    """Check ``--device`` (:func:`~gast_pyg.runtime.check_device`), set the thread and memory
+    """Check ``--device`` (:func:`~gast_pyg.devices.resolve_device`), set the thread and memory
     defaults once (:func:`~gast_pyg.runtime.configure_threads`: ``--threads`` or the
     environment win; :func:`~gast_pyg.runtime.configure_allocator`), then run the
     sub-command."""
     if getattr(args, 'device', None) is not None:
-        check_device(args.device)
+        from gast_pyg.devices import resolve_device
+        resolve_device(args.device)
     configure_threads(getattr(args, 'threads', None))
     configure_allocator()
     return args.run(args)
