@@ -14,7 +14,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from gast_pyg.data.safe_pickle import load_npz
+from gast_pyg.safe_pickle import load_npz
 from gast_pyg.errors import GastPygError
 from gast_pyg.skeleton import Skeleton
 
