@@ -16,7 +16,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 import numpy as np
 
 from gast_pyg.keypoints.detections import (Detections, JointLayout, build_detections,
-                                           instance_points)
+                                           clean_points, instance_points)
 from gast_pyg.keypoints.layouts import expected_joints
 from gast_pyg.keypoints.reading import load_json
 from gast_pyg.keypoints.sequence import (KeypointError, KeypointSequence, check_implied_frames,
@@ -89,7 +89,8 @@ def read_demo_json(path: Path, layout: str = 'coco') -> KeypointSequence:
         where = f"{path}: data[{i}]"
         index, candidates = _frame_people(frame, i, f"{path}: data[{i}]", joints)
         indices.append(index)
-        people.append(max(candidates, key=lambda p: float(np.mean(p[:, 2])), default=None))
+        people.append(max((clean_points(p) for p in candidates), key=lambda p: float(
+            p[:, 2].mean()), default=None))
 
     order = np.argsort(indices, kind='stable')
     sorted_indices = np.asarray(indices, dtype=np.int64)[order]

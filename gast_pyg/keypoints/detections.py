@@ -104,9 +104,8 @@ def checked_values(values: Any, where: str) -> np.ndarray:
     except OverflowError:
         raise KeypointError(f"{where}: a number too large for a float; expected pixel "
                             f"coordinates and scores within +-{MAX_KEYPOINT_VALUE:g}") from None
-    finite = np.isfinite(array)
-    beyond = finite & (np.abs(np.where(finite, array, 0.0)) > MAX_KEYPOINT_VALUE)
-    if beyond.any():
+    beyond = np.abs(array) > MAX_KEYPOINT_VALUE  # NaN compares False
+    if beyond.any() and (beyond := beyond & np.isfinite(array)).any():
         raise KeypointError(f"{where}: value {array[beyond].flat[0]:.6g} is beyond "
                             f"+-{MAX_KEYPOINT_VALUE:g}; expected pixel coordinates and scores")
     return array
@@ -160,17 +159,18 @@ def to_skeleton(points: np.ndarray, skeleton: Skeleton, has_toes: bool,
         f"not to the model's '{skeleton.name}'")
 
 
-_NUMBER_TYPES = (int, float, type(None))  # not bool: type(True) is bool
+_NUMBER_TYPES = frozenset((int, float, type(None)))  # not bool: type(True) is bool
 
 
 def _numbers(items: Any) -> bool:
-    return isinstance(items, list) and all(type(v) in _NUMBER_TYPES for v in items)
+    return isinstance(items, list) and set(map(type, items)) <= _NUMBER_TYPES
 
 
 def instance_points(values: Any, where: str, scores: Any = None) -> np.ndarray:
     """One person's keypoints ``(K, 3)`` from a flat ``[x, y, s] * K`` list (``scores`` absent),
     a list of ``[x, y]`` / ``[x, y, s]`` points, or points plus a separate ``scores`` list
-    (numbers or ``null``; values through :func:`checked_values`, then :func:`clean_points`)."""
+    (numbers or ``null``, through :func:`checked_values`; :func:`build_detections` then marks
+    the missing ones, :func:`clean_points`)."""
     if _numbers(values) and scores is None:
         if len(values) % 3:
             raise KeypointError(f"{where}: expected a flat list of x, y, score triples; its "
@@ -187,7 +187,7 @@ def instance_points(values: Any, where: str, scores: Any = None) -> np.ndarray:
     else:
         raise KeypointError(f"{where}: expected a list of [x, y] points or a flat [x, y, score, "
                             f"...] list, got {type(values).__name__}")
-    return clean_points(array)
+    return array
 
 
 def select_layout(count: int, layouts: Sequence[JointLayout], source: str) -> JointLayout:
@@ -205,10 +205,11 @@ def build_detections(rows: Sequence[Tuple[int, np.ndarray, Optional[int]]],
                      image_size: Optional[Tuple[int, int]] = None, first_frame: int = 0,
                      records: Optional[int] = None,
                      frame_field: str = 'frame number') -> Detections:
-    """:class:`Detections` from ``(frame, points (K, 3), track_id or None)`` rows; the layout is
-    the one of ``layouts`` with ``K`` joints. Every row must have the same ``K``, and track ids
-    are kept only when every row has one. The video's frames run from ``first_frame`` to the
-    last row's frame (at least ``num_frames`` of them). ``records``: how many records (frames or
+    """:class:`Detections` from ``(frame, points (K, 3), track_id or None)`` rows (missing points
+    marked by :func:`clean_points`); the layout is the one of ``layouts`` with ``K`` joints.
+    Every row must have the same ``K``, and track ids are kept only when every row has one. The
+    video's frames run from ``first_frame`` to the last row's frame (at least ``num_frames`` of
+    them). ``records``: how many records (frames or
     entries) a file lists; the frames it implies are then bounded before they are allocated
     (:func:`~gast_pyg.keypoints.sequence.check_implied_frames`, naming ``frame_field``)."""
     if not rows and num_frames is None:
@@ -229,7 +230,7 @@ def build_detections(rows: Sequence[Tuple[int, np.ndarray, Optional[int]]],
               first_frame + (num_frames or 0))
     if records is not None:
         check_implied_frames(first_frame, end - 1, records, source, frame_field)
-    points = (np.stack([p for _, p, _ in rows]) if rows
+    points = (clean_points(np.stack([p for _, p, _ in rows])) if rows
               else np.zeros((0, layout.num_joints, 3)))
     ids = [track for _, _, track in rows]
     track_ids = (np.array(ids, dtype=np.int64) if ids and all(t is not None for t in ids)
