@@ -1,10 +1,10 @@
 """AlphaPose results (``alphapose-results.json``) and COCO keypoint results: a list of detections
 ``{"image_id": "12.jpg", "category_id": 1, "keypoints": [x, y, s] * K, "score": s,
-"box": [x, y, w, h], "idx": id}`` with ``K = 17`` (COCO), 26 (Halpe-26), 133 (COCO-WholeBody) or
-the count of any other layout the readers know. ``idx`` (a number or a one-element list; a longer list is
-ignored) is the track id of pose tracking (``--pose_track``); a frame is an ``image_id`` (a name or, in COCO
-results, a number), by the last number in it (else by first appearance). One pass over the
-entries: linear in the file's size.
+"box": [x, y, w, h], "idx": id}`` with ``K = 17`` (COCO), 26 (Halpe-26), 133 (COCO-WholeBody)
+or the count of any other layout the readers know. ``idx`` (a number or a one-element list; a
+longer list is ignored) is the track id of pose tracking (``--pose_track``); a frame is an
+``image_id`` (a name or, in COCO results, a number), by the last number in it (else by first
+appearance). One pass over the entries: linear in the file's size.
 """
 from __future__ import annotations
 

@@ -2,11 +2,12 @@
 
 ``{"data": [{"frame_index": i, "skeleton": [{"pose": [[x, y] * K], "score": [[s] * K],
 "bbox": [x0, y0, x1, y1]}, ...]}, ...]}`` (a bare list of frames is accepted too), with optional
-top-level ``width`` and ``height`` (the image size). The demo writes COCO-17 (``K = 17``);
-:func:`read_demo_detections` takes any layout the readers know (e.g. 133 COCO-WholeBody points). :func:`read_demo_json` keeps the best person
-of each frame (:class:`~gast_pyg.keypoints.sequence.KeypointSequence`);
+top-level ``width`` and ``height`` (the image size). The demo writes COCO-17 (``K = 17``).
+:func:`read_demo_json` keeps the best person of each frame
+(:class:`~gast_pyg.keypoints.sequence.KeypointSequence`, ``K`` the joints of a given layout);
 :func:`read_demo_detections` keeps every person
-(:class:`~gast_pyg.keypoints.detections.Detections`).
+(:class:`~gast_pyg.keypoints.detections.Detections`, ``K`` the joints of any layout the readers
+know, e.g. 133 COCO-WholeBody points).
 """
 from __future__ import annotations
 
@@ -86,7 +87,6 @@ def read_demo_json(path: Path, layout: str = 'coco') -> KeypointSequence:
     frames = _frames(path, content)
     indices, people = [], []
     for i, frame in enumerate(frames):
-        where = f"{path}: data[{i}]"
         index, candidates = _frame_people(frame, i, f"{path}: data[{i}]", joints)
         indices.append(index)
         people.append(max((clean_points(p) for p in candidates), key=lambda p: float(

@@ -2,7 +2,8 @@
 
 Each file is ``{"version": ..., "people": [{"person_id": [-1], "pose_keypoints_2d":
 [x, y, c] * K, ...}]}`` with ``K = 25`` (BODY_25, the default model), ``K = 18`` (the COCO
-model, COCO-18) or the count of any other layout the readers know. Frames are the files in the order of the number before ``_keypoints.json``
+model, COCO-18) or the count of any other layout the readers know. Frames are the files in the
+order of the number before ``_keypoints.json``
 (OpenPose names them ``<video>_000000000012_keypoints.json``). ``person_id`` is ``-1`` unless
 OpenPose tracked people; ids are used only when every person has one.
 """
