@@ -258,6 +258,13 @@ def test_special_files_are_refused_before_reading(tmp_path, name, format):
                    *(['--format', format] if format else []))
 
 
+def test_archive_expanding_beyond_the_limit_is_refused_unread(tmp_path, monkeypatch):
+    """The entries' expanded sizes are read from the archive's directory, before any entry."""
+    path = npz(tmp_path / 'k.npz')
+    monkeypatch.setattr('gast_pyg.keypoints.arrays.MAX_FILE_BYTES', 500)
+    assert_refused(path, ['the archive expands to', 'at most 500 are read'], tmp_path)
+
+
 def test_sixty_thousand_alphapose_entries_read_in_seconds(tmp_path):
     """33 minutes of video at 30 fps: the reader is linear (it was quadratic: ``not in list``)."""
     points = np.rint(COCO_BODY).astype(int).tolist()
