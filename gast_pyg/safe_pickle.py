@@ -17,7 +17,7 @@ import zipfile
 import zlib
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Union
+from typing import Any, BinaryIO, Callable, Optional, Union
 
 import numpy as np
 
@@ -169,8 +169,10 @@ def load_npy(path: PathLike) -> np.ndarray:
     return _guarded(path, read)
 
 
-def load_npz(path: PathLike) -> dict[str, np.ndarray]:
+def load_npz(path: PathLike, max_bytes: Optional[int] = None) -> dict[str, np.ndarray]:
     """The arrays of an ``.npz`` archive, ``{name: array}``, each read as :func:`load_npy` does.
+    ``max_bytes``: the most its entries may hold together once expanded (checked from the
+    archive's directory before any entry is read).
 
     Raises:
         ArrayFileError: As :func:`load_npy`, naming the archive and the entry.
@@ -180,6 +182,10 @@ def load_npz(path: PathLike) -> dict[str, np.ndarray]:
     def read() -> dict[str, np.ndarray]:
         arrays = {}
         with zipfile.ZipFile(path) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+            if max_bytes is not None and expanded > max_bytes:
+                raise ArrayFileError(f'{path}: the archive expands to {expanded} bytes; at most '
+                                     f'{max_bytes} are read')
             for info in archive.infolist():
                 name = info.filename[:-4] if info.filename.endswith('.npy') else info.filename
                 available = info.file_size

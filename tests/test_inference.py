@@ -170,7 +170,7 @@ def test_bad_input_gives_one_error_and_no_output(tmp_path, checkpoint, capsys, c
     ckpt = checkpoint
     extra = []
     expected = {
-        'malformed': 'malformed JSON', 'count': '16 keypoints per frame; expected 17',
+        'malformed': 'malformed JSON', 'count': 'people with 16 keypoints; expected 17 (COCO-17)',
         'all_nan': 'no person in any of the 30 frames',
         'all_zero': 'no person in any of the 30 frames',
         'skeleton': "the model's skeleton 'h36m_toes'",

@@ -174,7 +174,8 @@ def test_mixed_joint_counts(tmp_path):
 def test_unsupported_joint_count(tmp_path):
     path = write(tmp_path / 'r.json', [{'image_id': '0.jpg', 'keypoints': [1.0, 2.0, 0.5] * 5}])
     with pytest.raises(KeypointError, match=r'people with 5 keypoints; expected 17 \(COCO-17\), '
-                                            r'26 \(Halpe-26\), 133'):
+                                            r'18 \(OpenPose COCO-18\), 25 \(OpenPose BODY_25\), '
+                                            r'26 \(Halpe-26\), 33 \(BlazePose-33\), 133'):
         read_detections(path)
 
 

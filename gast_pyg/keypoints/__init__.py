@@ -22,9 +22,10 @@ image was. One module per job:
 - :mod:`~gast_pyg.keypoints.detections` and :mod:`~gast_pyg.keypoints.tracking`: several people
   per frame and their tracks.
 
-This module only re-exports the names of the single-person path.
+This module only re-exports the names of the single-person path and :data:`LAYOUTS` (the
+joint layouts every keypoint format may hold).
 """
-from gast_pyg.keypoints.formats import read_keypoints
+from gast_pyg.keypoints.formats import LAYOUTS, read_keypoints
 from gast_pyg.keypoints.gaps import fill_gaps, missing_mask
 from gast_pyg.keypoints.layouts import (COCO_JOINTS, COCO_TO_H36M, COCO_TO_HUMANEVA, coco_to_h36m,
                                         coco_to_humaneva)
@@ -37,6 +38,7 @@ __all__ = [
     'KeypointWarning',
     'KeypointSequence',
     'PreparedKeypoints',
+    'LAYOUTS',
     'COCO_JOINTS',
     'COCO_TO_H36M',
     'MAX_FRAME_INDEX',

@@ -1,21 +1,23 @@
-"""AlphaPose results (``alphapose-results.json``): a list of detections
+"""AlphaPose results (``alphapose-results.json``) and COCO keypoint results: a list of detections
 ``{"image_id": "12.jpg", "category_id": 1, "keypoints": [x, y, s] * K, "score": s,
-"box": [x, y, w, h], "idx": id}`` with ``K = 17`` (COCO), 26 (Halpe-26) or 133
-(COCO-WholeBody). ``idx`` (a number or a one-element list) is the track id of pose tracking
-(``--pose_track``); a frame is an ``image_id``, by the number in its name (else by first
-appearance).
+"box": [x, y, w, h], "idx": id}`` with ``K = 17`` (COCO), 26 (Halpe-26), 133 (COCO-WholeBody)
+or the count of any other layout the readers know. ``idx`` (a number or a one-element list; a
+longer list is ignored) is the track id of pose tracking (``--pose_track``); a frame is an
+``image_id`` (a name or, in COCO results, a number), by the last number in it (else by first
+appearance). One pass over the entries: linear in the file's size.
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict, Optional, Sequence, Union
 
-from gast_pyg.keypoints.detections import (COCO_LAYOUT, Detections, JointLayout,
-                                           build_detections, instance_points)
+from gast_pyg.keypoints.detections import (Detections, JointLayout, build_detections,
+                                           instance_points)
 from gast_pyg.keypoints.layouts import COCO_JOINTS
-from gast_pyg.keypoints.sequence import KeypointError
-from gast_pyg.keypoints.wholebody import WHOLEBODY_133
+from gast_pyg.keypoints.sequence import (MAX_FRAME_INDEX, KeypointError, checked_track_id,
+                                         is_number)
+from gast_pyg.validation import bounded_repr
 
 __all__ = ['HALPE_26', 'read_alphapose', 'is_alphapose']
 
@@ -25,7 +27,7 @@ HALPE_26 = JointLayout('Halpe-26', COCO_JOINTS + (
     'left_heel', 'right_heel'),
     toes=(('left_big_toe', 'left_small_toe'), ('right_big_toe', 'right_small_toe')))
 
-_NUMBER = re.compile(r'(\d+)(?!.*\d)')
+_DIGITS = re.compile(r'\d+')
 
 
 def is_alphapose(content: Any) -> bool:
@@ -33,26 +35,54 @@ def is_alphapose(content: Any) -> bool:
             and 'image_id' in content[0] and 'keypoints' in content[0])
 
 
-def read_alphapose(path: Path, content: Any) -> Detections:
-    image_ids = []
-    for k, entry in enumerate(content):
-        if not isinstance(entry, dict) or 'image_id' not in entry or 'keypoints' not in entry:
-            raise KeypointError(f"{path}: [{k}]: expected an object with 'image_id' and "
-                                f"'keypoints'")
-        if entry['image_id'] not in image_ids:
-            image_ids.append(entry['image_id'])
-    numbers = [_NUMBER.search(str(i)) for i in image_ids]
-    if all(numbers) and len({int(m.group(1)) for m in numbers}) == len(numbers):
-        frame_of = {i: int(m.group(1)) for i, m in zip(image_ids, numbers)}
-        first = min(frame_of.values())
-        frame_of = {i: f - first for i, f in frame_of.items()}
+def _image_number(image_id: Union[int, str], where: str) -> Optional[int]:
+    """The frame number an ``image_id`` names (its value, or the last number in its name);
+    ``None`` when a name has no digits."""
+    if isinstance(image_id, int):
+        number: Optional[int] = image_id
     else:
-        frame_of = {i: f for f, i in enumerate(image_ids)}
+        runs = _DIGITS.findall(image_id)
+        if not runs:
+            return None
+        number = int(runs[-1]) if len(runs[-1]) <= len(str(MAX_FRAME_INDEX)) else None
+        if number is None:
+            raise KeypointError(f"{where}: the frame number in {bounded_repr(image_id)} is "
+                                f"beyond {MAX_FRAME_INDEX}; expected 0..{MAX_FRAME_INDEX}")
+    if not 0 <= number <= MAX_FRAME_INDEX:
+        raise KeypointError(f"{where}: frame number {bounded_repr(number)} is beyond 0.."
+                            f"{MAX_FRAME_INDEX}; expected a frame of the video")
+    return number
+
+
+def read_alphapose(path: Path, content: Any, layouts: Sequence[JointLayout]) -> Detections:
+    """The detections of the parsed AlphaPose / COCO results ``content`` of ``path``, people in
+    one of ``layouts``."""
+    order: Dict[Union[int, str], int] = {}  # image_id -> rank of first appearance
+    numbers: Dict[Union[int, str], Optional[int]] = {}
     rows = []
     for k, entry in enumerate(content):
-        points = instance_points(entry['keypoints'], f"{path}: [{k}].keypoints")
-        track = entry.get('idx')
-        track = track[0] if isinstance(track, list) and len(track) == 1 else track
-        rows.append((frame_of[entry['image_id']], points,
-                     int(track) if isinstance(track, (int, float)) else None))
-    return build_detections(rows, (COCO_LAYOUT, HALPE_26, WHOLEBODY_133), str(path))
+        where = f"{path}: [{k}]"
+        if not isinstance(entry, dict) or 'image_id' not in entry or 'keypoints' not in entry:
+            raise KeypointError(f"{where}: expected an object with 'image_id' and 'keypoints'")
+        image_id = entry['image_id']
+        if not isinstance(image_id, str) and not (is_number(image_id)
+                                                  and isinstance(image_id, int)):
+            raise KeypointError(f"{where}.image_id: expected an image name or an integer, got "
+                                f"{bounded_repr(image_id)}")
+        if image_id not in order:
+            order[image_id] = len(order)
+            numbers[image_id] = _image_number(image_id, f"{where}.image_id")
+        track = entry.get('idx')  # a number, or a list: of one number, else not a track id
+        track = (track[0] if len(track) == 1 else None) if isinstance(track, list) else track
+        rows.append((image_id, instance_points(entry['keypoints'], f"{where}.keypoints"),
+                     checked_track_id(track, f"{where}.idx")))
+    by_number = all(n is not None for n in numbers.values()) and len(
+        set(numbers.values())) == len(numbers)
+    if by_number:
+        first = min(numbers.values())
+        frame_of = {image_id: number - first for image_id, number in numbers.items()}
+    else:
+        frame_of = order
+    return build_detections([(frame_of[image_id], points, track)
+                             for image_id, points, track in rows], layouts, str(path),
+                            records=len(content), frame_field='image_id')

@@ -16,11 +16,12 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from gast_pyg.keypoints.layouts import COCO_JOINTS, coco_to_h36m
-from gast_pyg.keypoints.sequence import KeypointError
+from gast_pyg.keypoints.sequence import KeypointError, check_implied_frames
 from gast_pyg.skeleton import Skeleton
 
-__all__ = ['JointLayout', 'Detections', 'COCO_TOE_JOINTS', 'COCO_LAYOUT', 'common_points',
-           'to_skeleton', 'clean_points', 'instance_points', 'build_detections']
+__all__ = ['JointLayout', 'Detections', 'COCO_TOE_JOINTS', 'COCO_LAYOUT', 'MAX_KEYPOINT_VALUE',
+           'common_points', 'to_skeleton', 'clean_points', 'checked_values', 'instance_points',
+           'select_layout', 'build_detections']
 
 #: The common layout every detector layout converts to: the 17 COCO keypoints and a toe per foot.
 COCO_TOE_JOINTS = COCO_JOINTS + ('left_toe', 'right_toe')
@@ -79,6 +80,11 @@ class Detections:
     source: str
 
 
+#: The largest magnitude of a finite keypoint coordinate or score; beyond it a file is refused
+#: (no video is that large, and the conversions would overflow).
+MAX_KEYPOINT_VALUE = 1e7
+
+
 def clean_points(points: np.ndarray) -> np.ndarray:
     """``(..., K, 3)`` points with non-finite or exactly ``(0, 0)`` coordinates (what detectors
     write for 'not found') set to NaN, their score to 0."""
@@ -87,6 +93,22 @@ def clean_points(points: np.ndarray) -> np.ndarray:
     points[bad, :2] = np.nan
     points[bad, 2] = 0.0
     return points
+
+
+def checked_values(values: Any, where: str) -> np.ndarray:
+    """``values`` (numbers or ``None``, nested lists or an array) as a float64 array, ``None``
+    as NaN; :class:`KeypointError` naming ``where`` when a finite value lies beyond
+    :data:`MAX_KEYPOINT_VALUE` (non-finite values mean 'missing' and are kept)."""
+    try:
+        array = np.array(values, dtype=np.float64)
+    except OverflowError:
+        raise KeypointError(f"{where}: a number too large for a float; expected pixel "
+                            f"coordinates and scores within +-{MAX_KEYPOINT_VALUE:g}") from None
+    beyond = np.abs(array) > MAX_KEYPOINT_VALUE  # NaN compares False
+    if beyond.any() and (beyond := beyond & np.isfinite(array)).any():
+        raise KeypointError(f"{where}: value {array[beyond].flat[0]:.6g} is beyond "
+                            f"+-{MAX_KEYPOINT_VALUE:g}; expected pixel coordinates and scores")
+    return array
 
 
 def common_points(points: np.ndarray, layout: JointLayout) -> np.ndarray:
@@ -137,66 +159,81 @@ def to_skeleton(points: np.ndarray, skeleton: Skeleton, has_toes: bool,
         f"not to the model's '{skeleton.name}'")
 
 
+_NUMBER_TYPES = frozenset((int, float, type(None)))  # not bool: type(True) is bool
+
+
+def _numbers(items: Any) -> bool:
+    return isinstance(items, list) and set(map(type, items)) <= _NUMBER_TYPES
+
+
 def instance_points(values: Any, where: str, scores: Any = None) -> np.ndarray:
     """One person's keypoints ``(K, 3)`` from a flat ``[x, y, s] * K`` list (``scores`` absent),
-    a list of ``[x, y]`` / ``[x, y, s]`` points, or points plus a separate ``scores`` list."""
-    def numbers(items: Any) -> bool:
-        return isinstance(items, list) and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) or v is None for v in items)
-
-    if numbers(values) and scores is None:
+    a list of ``[x, y]`` / ``[x, y, s]`` points, or points plus a separate ``scores`` list
+    (numbers or ``null``, through :func:`checked_values`; :func:`build_detections` then marks
+    the missing ones, :func:`clean_points`)."""
+    if _numbers(values) and scores is None:
         if len(values) % 3:
             raise KeypointError(f"{where}: expected a flat list of x, y, score triples; its "
                                 f"length {len(values)} is not a multiple of 3")
-        array = np.array([np.nan if v is None else v for v in values],
-                         dtype=np.float64).reshape(-1, 3)
-    elif isinstance(values, list) and all(numbers(p) and len(p) in (2, 3) for p in values):
-        array = np.array([[np.nan if v is None else v for v in p[:2]]
-                          + [p[2] if len(p) == 3 and p[2] is not None else 1.0] for p in values],
-                         dtype=np.float64).reshape(-1, 3)
+        array = checked_values(values, where).reshape(-1, 3)
+    elif isinstance(values, list) and all(_numbers(p) and len(p) in (2, 3) for p in values):
+        array = checked_values([p if len(p) == 3 and p[2] is not None else p[:2] + [1.0]
+                                for p in values], where).reshape(-1, 3)
         if scores is not None:
-            if not numbers(scores) or len(scores) != len(values):
+            if not _numbers(scores) or len(scores) != len(values):
                 count = len(scores) if isinstance(scores, list) else type(scores).__name__
                 raise KeypointError(f"{where}: expected {len(values)} keypoint scores, got {count}")
-            array[:, 2] = [np.nan if v is None else v for v in scores]
+            array[:, 2] = checked_values(scores, where)
     else:
-        raise KeypointError(f"{where}: expected keypoints as a flat [x, y, score, ...] list or a "
-                            f"list of [x, y] points, got {type(values).__name__}")
-    return clean_points(array)
+        raise KeypointError(f"{where}: expected a list of [x, y] points or a flat [x, y, score, "
+                            f"...] list, got {type(values).__name__}")
+    return array
+
+
+def select_layout(count: int, layouts: Sequence[JointLayout], source: str) -> JointLayout:
+    """The layout of ``layouts`` with ``count`` joints; :class:`KeypointError` listing them
+    when none has."""
+    by_count = {layout.num_joints: layout for layout in layouts}
+    if count not in by_count:
+        known = ', '.join(f'{n} ({layout.name})' for n, layout in by_count.items())
+        raise KeypointError(f"{source}: people with {count} keypoints; expected {known}")
+    return by_count[count]
 
 
 def build_detections(rows: Sequence[Tuple[int, np.ndarray, Optional[int]]],
                      layouts: Sequence[JointLayout], source: str, num_frames: Optional[int] = None,
-                     image_size: Optional[Tuple[int, int]] = None,
-                     first_frame: int = 0) -> Detections:
-    """:class:`Detections` from ``(frame, points (K, 3), track_id or None)`` rows; the layout is
-    the one of ``layouts`` with ``K`` joints. Every row must have the same ``K``, and track ids
-    are kept only when every row has one. The video's frames run from ``first_frame`` to the
-    last row's frame (at least ``num_frames`` of them)."""
-    by_count = {layout.num_joints: layout for layout in layouts}
-    known = ', '.join(f'{n} ({layout.name})' for n, layout in by_count.items())
+                     image_size: Optional[Tuple[int, int]] = None, first_frame: int = 0,
+                     records: Optional[int] = None,
+                     frame_field: str = 'frame number') -> Detections:
+    """:class:`Detections` from ``(frame, points (K, 3), track_id or None)`` rows (missing points
+    marked by :func:`clean_points`); the layout is the one of ``layouts`` with ``K`` joints.
+    Every row must have the same ``K``, and track ids are kept only when every row has one. The
+    video's frames run from ``first_frame`` to the last row's frame (at least ``num_frames`` of
+    them). ``records``: how many records (frames or
+    entries) a file lists; the frames it implies are then bounded before they are allocated
+    (:func:`~gast_pyg.keypoints.sequence.check_implied_frames`, naming ``frame_field``)."""
     if not rows and num_frames is None:
         raise KeypointError(f"{source}: the file has no frames")
-    counts = sorted({points.shape[0] for _, points, _ in rows})
-    if len(counts) > 1:
-        first = next(i for i, (_, p, _) in enumerate(rows) if p.shape[0] != rows[0][1].shape[0])
+    first_count = rows[0][1].shape[0] if rows else None
+    other = next((i for i, (_, p, _) in enumerate(rows) if p.shape[0] != first_count), None)
+    if other is not None:
         raise KeypointError(
-            f"{source}: mixed joint counts: frame {rows[first][0]} has a person with "
-            f"{rows[first][1].shape[0]} keypoints, frame {rows[0][0]} one with "
-            f"{rows[0][1].shape[0]}; every person must use the same layout")
-    if counts and counts[0] not in by_count:
-        raise KeypointError(f"{source}: people with {counts[0]} keypoints; expected {known}")
-    layout = by_count[counts[0]] if counts else layouts[0]
+            f"{source}: mixed joint counts: frame {rows[other][0]} has a person with "
+            f"{rows[other][1].shape[0]} keypoints, frame {rows[0][0]} one with "
+            f"{first_count}; every person must use the same layout")
+    layout = select_layout(first_count, layouts, source) if rows else layouts[0]
     frames = np.array([frame for frame, _, _ in rows], dtype=np.int64)
     if frames.size and frames.min() < first_frame:
         raise KeypointError(f"{source}: frame number {int(frames.min())} is before the first "
                             f"frame {first_frame}")
-    points = (np.stack([p for _, p, _ in rows]) if rows
+    end = max(int(frames.max()) + 1 if frames.size else first_frame,
+              first_frame + (num_frames or 0))
+    if records is not None:
+        check_implied_frames(first_frame, end - 1, records, source, frame_field)
+    points = (clean_points(np.stack([p for _, p, _ in rows])) if rows
               else np.zeros((0, layout.num_joints, 3)))
     ids = [track for _, _, track in rows]
     track_ids = (np.array(ids, dtype=np.int64) if ids and all(t is not None for t in ids)
                  else None)
-    end = max(int(frames.max()) + 1 if frames.size else first_frame,
-              first_frame + (num_frames or 0))
     return Detections(frames, points, track_ids, np.arange(first_frame, end, dtype=np.int64),
                       layout, image_size, source)

@@ -10,63 +10,81 @@ track ids when it has them):
 format          what is recognised
 ==============  ==============================================================================
 ``gast``        the HRNet / GAST-Net demo JSON (``{"data": [{"frame_index", "skeleton": [{"pose",
-                "score"}]}]}``, :mod:`~gast_pyg.keypoints.demo_json`), COCO-17, every person
-                of a frame kept
-``array``       ``.npy`` / ``.npz`` ``(T, 17, 2|3)``, one person (:mod:`~gast_pyg.keypoints.
+                "score"}]}]}``, :mod:`~gast_pyg.keypoints.demo_json`), every person of a frame
+                kept
+``array``       ``.npy`` / ``.npz`` ``(T, K, 2|3)``, one person (:mod:`~gast_pyg.keypoints.
                 arrays`)
-``openpose``    a folder of OpenPose ``*_keypoints.json`` (or one such file): BODY_25, COCO-18
-``alphapose``   ``alphapose-results.json``: a list of ``image_id`` / ``keypoints`` / ``idx``
-                entries: COCO-17, Halpe-26, COCO-WholeBody-133
-``mmpose``      MMPose / rtmlib-style ``instance_info`` frames: COCO-17, Halpe-26, WholeBody-133
-``wholebody``   COCO-style ``images`` / ``annotations`` files: COCO-WholeBody-133 or COCO-17
+``openpose``    a folder of OpenPose ``*_keypoints.json`` (or one such file)
+``alphapose``   ``alphapose-results.json`` and COCO keypoint results: a list of ``image_id`` /
+                ``keypoints`` / ``idx`` entries
+``mmpose``      MMPose / rtmlib-style ``instance_info`` frames
+``wholebody``   COCO-style ``images`` / ``annotations`` files
 ==============  ==============================================================================
 
+Containers and joint layouts are independent: every format holds people in any layout of
+:data:`LAYOUTS` (COCO-17, OpenPose COCO-18 and BODY_25, Halpe-26, BlazePose-33,
+COCO-WholeBody-133), recognised from the number of points per person or forced with ``layout``.
 ``format=None`` detects the format from the file's content (a folder is OpenPose); naming it
-forces that reader, which then reports what in the file does not fit.
+forces that reader, which then reports what in the file does not fit. Files are opened through
+:mod:`~gast_pyg.keypoints.reading` (regular files of bounded size only), and every field is
+checked before anything is allocated from it (frame numbers against the records the file lists,
+:func:`~gast_pyg.keypoints.sequence.check_implied_frames`).
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
 
-from gast_pyg.keypoints.alphapose import is_alphapose, read_alphapose
+from gast_pyg.keypoints.alphapose import HALPE_26, is_alphapose, read_alphapose
 from gast_pyg.keypoints.arrays import read_array_detections, read_keypoint_array
+from gast_pyg.keypoints.blazepose import BLAZEPOSE_33
 from gast_pyg.keypoints.demo_json import is_demo_json, read_demo_detections, read_demo_json
-from gast_pyg.keypoints.detections import Detections
+from gast_pyg.keypoints.detections import COCO_LAYOUT, Detections, JointLayout
 from gast_pyg.keypoints.mmpose import is_mmpose, read_mmpose
-from gast_pyg.keypoints.openpose import is_openpose, read_openpose
+from gast_pyg.keypoints.openpose import BODY_25, COCO_18, is_openpose, read_openpose
+from gast_pyg.keypoints.reading import check_file, load_json
 from gast_pyg.keypoints.sequence import KeypointError, KeypointSequence
-from gast_pyg.keypoints.wholebody import is_wholebody, read_wholebody
+from gast_pyg.keypoints.wholebody import WHOLEBODY_133, is_wholebody, read_wholebody
 
-__all__ = ['FORMATS', 'read_keypoints', 'read_detections', 'detect_format', 'load_json']
+__all__ = ['FORMATS', 'LAYOUTS', 'read_keypoints', 'read_detections', 'detect_format',
+           'joint_layouts']
 
 PathLike = Union[str, os.PathLike]
 
-
-def load_json(path: Path) -> Any:
-    """The parsed JSON of ``path``; :class:`KeypointError` naming the file when it is not."""
-    try:
-        with open(path, encoding='utf-8') as file:
-            return json.load(file)
-    except json.JSONDecodeError as error:
-        raise KeypointError(f"{path}: malformed JSON at line {error.lineno}, column "
-                            f"{error.colno}: {error.msg}") from error
-    except UnicodeDecodeError as error:
-        raise KeypointError(f"{path}: not a UTF-8 text (JSON) file: {error}") from error
-
+Reader = Callable[[Path, Any, Sequence[JointLayout]], Detections]
 
 #: ``name -> (recognises the parsed JSON, reader)``, tried in this order; ``array`` goes by the
 #: file suffix.
-FORMATS: Dict[str, Optional[Tuple[Callable[[Any], bool], Callable[[Path, Any], Detections]]]] = {
+FORMATS: Dict[str, Optional[Tuple[Callable[[Any], bool], Reader]]] = {
     'gast': (is_demo_json, read_demo_detections),
-    'openpose': (is_openpose, lambda path, content: read_openpose(path, load_json)),
+    'openpose': (is_openpose, lambda path, content, layouts: read_openpose(path, layouts)),
     'alphapose': (is_alphapose, read_alphapose),
     'mmpose': (is_mmpose, read_mmpose),
     'wholebody': (is_wholebody, read_wholebody),
     'array': None,
 }
+
+#: The joint layouts every format may hold, by the name ``layout`` takes, in order of their
+#: number of points.
+LAYOUTS: Dict[str, JointLayout] = {
+    'coco': COCO_LAYOUT,
+    'coco18': COCO_18,
+    'body25': BODY_25,
+    'halpe26': HALPE_26,
+    'blazepose33': BLAZEPOSE_33,
+    'wholebody133': WHOLEBODY_133,
+}
+
+
+def joint_layouts(layout: Optional[str] = None) -> Tuple[JointLayout, ...]:
+    """The layouts a file may hold: every one of :data:`LAYOUTS` (``None``: chosen by the number
+    of points), or the one named."""
+    if layout is None:
+        return tuple(LAYOUTS.values())
+    if layout not in LAYOUTS:
+        raise KeypointError(f"unknown joint layout {layout!r}; known: {', '.join(LAYOUTS)}")
+    return (LAYOUTS[layout],)
 
 
 def read_keypoints(path: PathLike, layout: str = 'coco') -> KeypointSequence:
@@ -87,8 +105,7 @@ def read_keypoints(path: PathLike, layout: str = 'coco') -> KeypointSequence:
     already uses. Raises :class:`KeypointError` with one clear message on any malformed input.
     """
     path = Path(path)
-    if not path.is_file():
-        raise KeypointError(f"{path}: no such keypoint file")
+    check_file(path)
     suffix = path.suffix.lower()
     if suffix == '.json':
         return read_demo_json(path, layout)
@@ -111,34 +128,37 @@ def detect_format(path: PathLike, content: Any = None) -> str:
             return name
     raise KeypointError(
         f"{path}: unknown keypoint layout; known: the GAST-Net demo JSON ({{'data': [{{"
-        f"'frame_index', 'skeleton'}}]}}), .npy/.npz arrays (frames, 17, 2|3), an OpenPose folder "
+        f"'frame_index', 'skeleton'}}]}}), .npy/.npz arrays (frames, K, 2|3), an OpenPose folder "
         f"of *_keypoints.json ({{'people': [{{'pose_keypoints_2d'}}]}}), AlphaPose results "
         f"([{{'image_id', 'keypoints', 'idx'}}]), MMPose predictions ({{'instance_info': [{{"
         f"'frame_id', 'instances'}}]}}), COCO-WholeBody ({{'images', 'annotations'}}); "
         f"--format forces one of {', '.join(FORMATS)}")
 
 
-def read_detections(path: PathLike, format: Optional[str] = None) -> Detections:
+def read_detections(path: PathLike, format: Optional[str] = None,
+                    layout: Optional[str] = None) -> Detections:
     """Every person of every frame of the keypoint file (or OpenPose folder) at ``path``, in the
-    file's joint layout. ``format``: a name of :data:`FORMATS`, or ``None`` to detect it."""
+    file's joint layout. ``format``: a name of :data:`FORMATS`, or ``None`` to detect it;
+    ``layout``: a name of :data:`LAYOUTS`, or ``None`` to recognise it from the number of
+    points per person."""
     path = Path(path)
-    if not path.exists():
-        raise KeypointError(f"{path}: no such keypoint file or folder")
     if format is not None and format not in FORMATS:
         raise KeypointError(f"unknown keypoint format {format!r}; known: {', '.join(FORMATS)}")
+    layouts = joint_layouts(layout)
+    check_file(path, folders=True)
     content = None
     if format is None:
         if path.is_file() and path.suffix.lower() not in ('.npy', '.npz'):
             content = load_json(path)
         format = detect_format(path, content)
     if format == 'array':
-        return read_array_detections(path)
+        return read_array_detections(path, layouts)
     if format == 'openpose':
-        return read_openpose(path, load_json)
+        return read_openpose(path, layouts)
     if path.is_dir():
         raise KeypointError(f"{path}: a folder is read as OpenPose output, not as {format}")
     content = load_json(path) if content is None else content
     recognises, reader = FORMATS[format]
     if not recognises(content):
         raise KeypointError(f"{path}: does not have the {format} layout (--format {format})")
-    return reader(path, content)
+    return reader(path, content, layouts)

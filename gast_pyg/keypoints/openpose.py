@@ -1,8 +1,9 @@
 """OpenPose keypoint files: a folder of per-frame ``*_keypoints.json`` (``--write_json``).
 
 Each file is ``{"version": ..., "people": [{"person_id": [-1], "pose_keypoints_2d":
-[x, y, c] * K, ...}]}`` with ``K = 25`` (BODY_25, the default model) or ``K = 18`` (the COCO
-model, COCO-18). Frames are the files in the order of the number before ``_keypoints.json``
+[x, y, c] * K, ...}]}`` with ``K = 25`` (BODY_25, the default model), ``K = 18`` (the COCO
+model, COCO-18) or the count of any other layout the readers know. Frames are the files in the
+order of the number before ``_keypoints.json``
 (OpenPose names them ``<video>_000000000012_keypoints.json``). ``person_id`` is ``-1`` unless
 OpenPose tracked people; ids are used only when every person has one.
 """
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, List
+from typing import Any, List, Optional, Sequence
 
 from gast_pyg.keypoints.detections import (Detections, JointLayout, build_detections,
                                            instance_points)
-from gast_pyg.keypoints.sequence import KeypointError
+from gast_pyg.keypoints.reading import load_json
+from gast_pyg.keypoints.sequence import KeypointError, checked_track_id
 
 __all__ = ['BODY_25', 'COCO_18', 'read_openpose', 'is_openpose']
 
@@ -32,7 +34,7 @@ COCO_18 = JointLayout('OpenPose COCO-18', (
     'left_wrist', 'right_hip', 'right_knee', 'right_ankle', 'left_hip', 'left_knee', 'left_ankle',
     'right_eye', 'left_eye', 'right_ear', 'left_ear'))
 
-_NUMBER = re.compile(r'(\d+)(?!.*\d)')
+_DIGITS = re.compile(r'\d+')
 
 
 def is_openpose(content: Any) -> bool:
@@ -45,8 +47,8 @@ def _frame_files(path: Path) -> List[Path]:
         raise KeypointError(f"{path}: the folder has no OpenPose *_keypoints.json files")
 
     def number(file: Path) -> int:
-        match = _NUMBER.search(file.name.replace('_keypoints.json', ''))
-        return int(match.group(1)) if match else -1
+        runs = _DIGITS.findall(file.name.replace('_keypoints.json', ''))
+        return int(runs[-1]) if runs else -1
 
     numbers = [number(file) for file in files]
     if all(n >= 0 for n in numbers) and len(set(numbers)) == len(numbers):
@@ -54,9 +56,17 @@ def _frame_files(path: Path) -> List[Path]:
     return files
 
 
-def read_openpose(path: Path, load_json) -> Detections:
-    """Read an OpenPose folder (or one of its files, as a one-frame video). ``load_json(file)``
-    parses one file with the package's error messages."""
+def _person_track(person: dict, where: str) -> Optional[int]:
+    """The track id of ``person_id`` (a number or a one-element list); ``-1`` (untracked) is
+    ``None``."""
+    ids = person.get('person_id', -1)
+    track = ids[0] if isinstance(ids, list) and len(ids) == 1 else ids
+    return None if track == -1 else checked_track_id(track, f"{where}.person_id")
+
+
+def read_openpose(path: Path, layouts: Sequence[JointLayout]) -> Detections:
+    """Read an OpenPose folder (or one of its files, as a one-frame video) of people in one of
+    ``layouts``."""
     files = _frame_files(path) if path.is_dir() else [path]
     rows = []
     for frame, file in enumerate(files):
@@ -68,7 +78,5 @@ def read_openpose(path: Path, load_json) -> Detections:
             if not isinstance(person, dict) or 'pose_keypoints_2d' not in person:
                 raise KeypointError(f"{where}: expected an object with 'pose_keypoints_2d'")
             points = instance_points(person['pose_keypoints_2d'], f"{where}.pose_keypoints_2d")
-            ids = person.get('person_id', -1)
-            track = ids[0] if isinstance(ids, list) and ids else ids
-            rows.append((frame, points, track if isinstance(track, int) and track >= 0 else None))
-    return build_detections(rows, (BODY_25, COCO_18), str(path), num_frames=len(files))
+            rows.append((frame, points, _person_track(person, where)))
+    return build_detections(rows, layouts, str(path), num_frames=len(files), records=len(files))

@@ -19,30 +19,39 @@ When the file has no track ids, :func:`track_people` works in two passes.
    turned round while hidden is found too), over the ended track's box diagonal; ``|log|`` of
    the ratio of the box diagonals; and the mean distance of the two poses, each centred on its
    box and scaled by its diagonal. A pair is linked only when each term is below
-   :data:`RELINK_LIMITS`; the pairs are chosen by the Hungarian assignment, repeated until no
-   pair is left. The online pass cannot do this: it sees one frame of the new track, not how
-   it moves.
+   :data:`RELINK_LIMITS`; the pairs are chosen by the Hungarian assignment (on each connected
+   group of candidate pairs), repeated until no pair is left. The online pass cannot do this: it
+   sees one frame of the new track, not how it moves.
 
-:func:`build_tracks` then lays the tracks out as arrays ``(people, frames, joints, 3)``.
+Both passes visit each frame's people once and compare only tracks that may match (those seen
+within ``max_gap`` frames; tracklets found by their sorted starts), so a long video costs time
+in proportion to its detections. :func:`build_tracks` then lays the tracks out as arrays
+``(people, frames, joints, 3)``, refused before allocation beyond :data:`MAX_TRACK_BYTES`.
 :func:`gap_frames` turns a duration into ``max_gap`` for a frame rate.
 """
 from __future__ import annotations
 
+import bisect
 import warnings
 from dataclasses import dataclass
-from typing import List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from gast_pyg.keypoints.detections import Detections, JointLayout
 from gast_pyg.keypoints.sequence import KeypointError
 
 __all__ = ['PersonChoice', 'PersonTracks', 'track_people', 'build_tracks', 'keypoint_boxes',
-           'gap_frames', 'RELINK_LIMITS']
+           'gap_frames', 'RELINK_LIMITS', 'MAX_TRACK_BYTES']
 
 #: ``--person``: a track id, every track, or per frame the person with the highest mean score.
 PersonChoice = Union[int, str]
+
+#: The most memory the tracks' points ``(people, frames, joints, 3)`` may take, in bytes.
+MAX_TRACK_BYTES = 2 * 2 ** 30
 
 
 @dataclass
@@ -145,12 +154,21 @@ class _Track:
         self.frame, self.points = frame, points
 
 
+def _frame_groups(frames: np.ndarray) -> List[np.ndarray]:
+    """The rows of each frame of ``frames`` ``(N,)``, frames in increasing order, rows in
+    increasing order within a frame (one sort: linear-logarithmic in ``N``)."""
+    order = np.argsort(frames, kind='stable')
+    starts = np.flatnonzero(np.diff(frames[order])) + 1
+    return np.split(order, starts) if order.size else []
+
+
 def _associate(detections: Detections, max_gap: int) -> np.ndarray:
     ids = np.full(len(detections.frames), -1, dtype=np.int64)
     tracks: List[_Track] = []
-    for frame in np.unique(detections.frames):
-        rows = np.flatnonzero(detections.frames == frame)
-        alive = [t for t, track in enumerate(tracks) if frame - track.frame - 1 <= max_gap]
+    alive: List[int] = []  # the tracks that may still be matched (seen within max_gap frames)
+    for rows in _frame_groups(detections.frames):
+        frame = int(detections.frames[rows[0]])
+        alive = [t for t in alive if frame - tracks[t].frame - 1 <= max_gap]
         if alive:
             cost = _cost(np.stack([tracks[t].predict(frame) for t in alive]),
                          detections.points[rows],
@@ -159,11 +177,12 @@ def _associate(detections: Detections, max_gap: int) -> np.ndarray:
             for i, j in zip(*linear_sum_assignment(finite)):
                 if np.isfinite(cost[i, j]):
                     ids[rows[j]] = alive[i]
-                    tracks[alive[i]].update(int(frame), detections.points[rows[j]])
+                    tracks[alive[i]].update(frame, detections.points[rows[j]])
         for row in rows:
             if ids[row] < 0:
                 ids[row] = len(tracks)
-                tracks.append(_Track(int(frame), detections.points[row], np.zeros(2)))
+                alive.append(len(tracks))
+                tracks.append(_Track(frame, detections.points[row], np.zeros(2)))
     return ids
 
 
@@ -214,34 +233,67 @@ def _link_terms(ended: _Tracklet, started: _Tracklet) -> np.ndarray:
                      _pose_distance(ended.last, started.first)])
 
 
-def _relink(detections: Detections, ids: np.ndarray, max_gap: int) -> np.ndarray:
-    ids = ids.copy()
+def _tracklets(detections: Detections, ids: np.ndarray) -> Tuple[np.ndarray, List[_Tracklet]]:
+    """The track names of ``ids`` (sorted) and the :class:`_Tracklet` of each."""
+    order = np.lexsort((detections.frames, ids))  # by track, then by frame
+    names, starts = np.unique(ids[order], return_index=True)
+    return names, [_Tracklet.of(detections.frames[rows], detections.points[rows])
+                   for rows in np.split(order, starts[1:])]
+
+
+def _link_pairs(tracklets: List[_Tracklet], max_gap: int) -> Dict[Tuple[int, int], float]:
+    """``{(ended, started): cost}`` of the tracklet pairs that may be linked: the second starts
+    at most ``max_gap + 1`` frames after the first ends and every term is within
+    :data:`RELINK_LIMITS` (candidates found by the sorted starts, not by trying every pair)."""
     limits = np.array(list(RELINK_LIMITS.values()))
+    by_start = sorted(range(len(tracklets)), key=lambda j: tracklets[j].start)
+    starts = [tracklets[j].start for j in by_start]
+    pairs = {}
+    for i, ended in enumerate(tracklets):
+        low = bisect.bisect_right(starts, ended.end)
+        high = bisect.bisect_right(starts, ended.end + max_gap + 1)
+        for j in by_start[low:high]:
+            terms = _link_terms(ended, tracklets[j])
+            if (terms <= limits).all():
+                pairs[i, j] = float(terms.sum())
+    return pairs
+
+
+def _assign(pairs: Dict[Tuple[int, int], float]) -> List[Tuple[int, int]]:
+    """The pairs of least total cost, each tracklet ended and started at most once: the
+    Hungarian assignment on each connected group of candidate pairs."""
+    rows = sorted({i for i, _ in pairs})
+    cols = sorted({j for _, j in pairs})
+    row_of, col_of = {i: r for r, i in enumerate(rows)}, {j: c for c, j in enumerate(cols)}
+    graph = coo_matrix((np.ones(len(pairs)), ([row_of[i] for i, _ in pairs],
+                                              [len(rows) + col_of[j] for _, j in pairs])),
+                       shape=(len(rows) + len(cols),) * 2)
+    _, component = connected_components(graph, directed=False)
+    groups: Dict[int, Tuple[List[int], List[int]]] = {}
+    for i in rows:
+        groups.setdefault(component[row_of[i]], ([], []))[0].append(i)
+    for j in cols:
+        groups.setdefault(component[len(rows) + col_of[j]], ([], []))[1].append(j)
+    chosen = []
+    for group_rows, group_cols in groups.values():
+        cost = np.array([[pairs.get((i, j), np.inf) for j in group_cols] for i in group_rows])
+        for r, c in zip(*linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e9))):
+            if np.isfinite(cost[r, c]):
+                chosen.append((group_rows[r], group_cols[c]))
+    return chosen
+
+
+def _relink(detections: Detections, ids: np.ndarray, max_gap: int) -> np.ndarray:
     while True:
-        names = list(np.unique(ids))
-        tracklets = []
-        for name in names:
-            rows = np.flatnonzero(ids == name)
-            rows = rows[np.argsort(detections.frames[rows], kind='stable')]
-            tracklets.append(_Tracklet.of(detections.frames[rows], detections.points[rows]))
-        cost = np.full((len(names), len(names)), np.inf)
-        for i, ended in enumerate(tracklets):
-            for j, started in enumerate(tracklets):
-                if 0 < started.start - ended.end <= max_gap + 1:
-                    terms = _link_terms(ended, started)
-                    if (terms <= limits).all():
-                        cost[i, j] = terms.sum()
-        if not np.isfinite(cost).any():
+        names, tracklets = _tracklets(detections, ids)
+        pairs = _link_pairs(tracklets, max_gap)
+        if not pairs:
             return ids
-        merged = {}  # a continued tracklet -> the one it continues (chains A -> B -> C too)
-        for i, j in zip(*linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e9))):
-            if np.isfinite(cost[i, j]):
-                merged[names[j]] = names[i]
-        for name in merged:
-            root = name
-            while root in merged:
-                root = merged[root]
-            ids[ids == name] = root
+        merged = {j: i for i, j in _assign(pairs)}  # continued -> continues (chains A -> B -> C)
+        roots = np.arange(len(names))
+        for j in sorted(merged, key=lambda j: tracklets[j].start):  # a chain's root comes first
+            roots[j] = roots[merged[j]]
+        ids = names[roots[np.searchsorted(names, ids)]]
 
 
 def _renumber(ids: np.ndarray) -> np.ndarray:
@@ -285,17 +337,22 @@ def build_tracks(detections: Detections, person: PersonChoice = 'all',
         ids = detections.track_ids
     else:
         ids = track_people(detections, max_gap)
-    order = []
-    for track in ids:
-        if track not in order:
-            order.append(int(track))
+    order = list(dict.fromkeys(ids.tolist()))  # in the order of first appearance
     if person not in ('all', 'best'):
         if not isinstance(person, (int, np.integer)) or person not in order:
+            shown = ', '.join(map(str, order[:20])) + (', ...' if len(order) > 20 else '')
             raise KeypointError(f"{detections.source}: no person {person!r}; the track ids are "
-                                f"{order} (or use 'all' / 'best')")
+                                f"[{shown}] (or use 'all' / 'best')")
         order = [int(person)]
     if not order:
         raise KeypointError(f"{detections.source}: no person in any of the {len(frames)} frames")
+    size = len(order) * len(frames) * detections.layout.num_joints * 3 * 8
+    if size > MAX_TRACK_BYTES:
+        raise KeypointError(
+            f"{detections.source}: {len(order)} tracks over {len(frames)} frames of "
+            f"{detections.layout.num_joints} points would take {size / 2 ** 30:.1f} GiB; at most "
+            f"{MAX_TRACK_BYTES / 2 ** 30:.0f} GiB are laid out: lift one person (--person ID) or "
+            f"a shorter part of the video")
     slot = {track: p for p, track in enumerate(order)}
     points = np.full((len(order), len(frames), detections.layout.num_joints, 3), np.nan)
     points[..., 2] = 0.0
