@@ -223,11 +223,13 @@ class Lifter:
         self.options = options
 
     def lift_file(self, path: PathLike, format: Optional[str] = None,
-                  person: PersonChoice = 'all', max_gap: int = 30,
-                  progress: bool = False) -> LiftResult:
+                  person: PersonChoice = 'all', max_gap: int = 30, progress: bool = False,
+                  layout: Optional[str] = None) -> LiftResult:
         """Every person of a keypoint file of any supported tool (``format``: a name of
-        :data:`~gast_pyg.keypoints.formats.FORMATS`; ``None``: recognised from the content)."""
-        return self.lift_detections(read_detections(path, format), person, max_gap, progress)
+        :data:`~gast_pyg.keypoints.formats.FORMATS`, ``layout`` one of
+        :data:`~gast_pyg.keypoints.formats.LAYOUTS`; ``None``: recognised from the content)."""
+        return self.lift_detections(read_detections(path, format, layout=layout), person,
+                                    max_gap, progress)
 
     def lift_detections(self, detections: Detections, person: PersonChoice = 'all',
                         max_gap: int = 30, progress: bool = False) -> LiftResult:

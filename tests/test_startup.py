@@ -86,6 +86,8 @@ def test_the_listed_choices_are_the_library_s():
     from gast_pyg.models.builder import ARCHITECTURES, FILTER_WIDTHS
     from gast_pyg.models.trajectory import TRAJECTORY_DESIGNS
     from gast_pyg.devices import AMP_DTYPES
+    from gast_pyg.keypoints.formats import LAYOUTS
+    assert choices.KEYPOINT_LAYOUTS == tuple(LAYOUTS)
     from gast_pyg.configs import DATASET_PRESETS, ModelConfig
 
     assert choices.ARCHITECTURES == tuple(sorted(ARCHITECTURES))

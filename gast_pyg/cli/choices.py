@@ -3,7 +3,7 @@ listed here so that building the parser imports neither torch nor the library
 (``tests/test_startup.py`` checks that each equals the library's own)."""
 from __future__ import annotations
 
-__all__ = ['MAX_ATTENTION_FRAMES', 'ARCHITECTURES', 'RECEPTIVE_FIELDS', 'TRAJECTORY_DESIGNS', 'COMPONENTS', 'DATASETS',
+__all__ = ['KEYPOINT_LAYOUTS', 'MAX_ATTENTION_FRAMES', 'ARCHITECTURES', 'RECEPTIVE_FIELDS', 'TRAJECTORY_DESIGNS', 'COMPONENTS', 'DATASETS',
            'AUGMENTATIONS_2D', 'NOISE_OUTLIER_RATE', 'NOISE_OUTLIER_SCALE', 'KEYPOINT_FORMATS',
            'PRECISIONS', 'EXPORT_FORMATS', 'AMP_DTYPES']
 
@@ -40,3 +40,6 @@ MAX_ATTENTION_FRAMES = 16
 
 #: The keys of :data:`gast_pyg.devices.AMP_DTYPES`.
 AMP_DTYPES = ('float16', 'bfloat16')
+
+#: The keys of :data:`gast_pyg.keypoints.formats.LAYOUTS`: joint layouts a keypoint file may hold.
+KEYPOINT_LAYOUTS = ('coco', 'coco18', 'body25', 'halpe26', 'blazepose33', 'wholebody133')

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
                     skeleton=args.skeleton, causal=args.causal)
     max_gap = args.max_gap if args.max_gap is not None else gap_frames(args.fps)
     result = lifter.lift_file(args.keypoints, args.format, args.person, max_gap,
-                              progress=args.progress)
+                              progress=args.progress, layout=args.layout)
     result.fps = args.fps
     result.options.update(keypoints=str(args.keypoints), format=args.format)
     written = write_outputs(args, result, inputs)

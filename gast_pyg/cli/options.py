@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Optional
 
 from gast_pyg.cli.choices import (
+    KEYPOINT_LAYOUTS,
     ARCHITECTURES,
     AUGMENTATIONS_2D,
     COMPONENTS,
@@ -148,6 +149,9 @@ def add_keypoint_options(parser: argparse.ArgumentParser, tracks: bool = False,
                                                             ' (unset: detect them)'))
         group.add_argument('--format', default=None, choices=list(KEYPOINT_FORMATS),
                            help='format of --keypoints (unset: recognised from the content)')
+        group.add_argument('--layout', default=None, choices=KEYPOINT_LAYOUTS,
+                           help='joint layout of the keypoints (unset: recognised from the number '
+                                'of points per person)')
         group.add_argument('--person', type=person_choice, default='all', metavar='ID|all|best',
                            help='lift one track, every track, or per frame the person with the '
                                 'highest mean score')

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         detections, info = detect_video(args.input, detector, args.progress)
         seconds['decode+detect'] = time.perf_counter() - start - sum(seconds.values())
     else:
-        detections = dataclasses.replace(read_detections(args.keypoints, args.format),
+        detections = dataclasses.replace(read_detections(args.keypoints, args.format, layout=args.layout),
                                          image_size=(info.width, info.height))
         seconds['read keypoints'] = time.perf_counter() - start - sum(seconds.values())
     max_gap = args.max_gap if args.max_gap is not None else gap_frames(info.fps)
