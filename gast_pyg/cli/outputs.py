@@ -18,10 +18,11 @@ from gast_pyg.files import check_output_targets, staged_outputs
 if TYPE_CHECKING:
     from gast_pyg.lifter import LiftResult
 
-__all__ = ['check_outputs', 'write_outputs']
+__all__ = ['check_outputs', 'check_suffix', 'write_outputs']
 
 
-def _suffix(path: Optional[str], suffixes: Sequence[str], option: str) -> None:
+def check_suffix(path: Optional[str], suffixes: Sequence[str], option: str) -> None:
+    """One error naming ``option`` unless ``path`` is unset or ends with one of ``suffixes``."""
     if path is not None and Path(path).suffix.lower() not in suffixes:
         raise GastPygError(f"{option} {path}: expected a name ending with "
                            f"{' or '.join(suffixes)}")
@@ -35,9 +36,9 @@ def check_outputs(args: argparse.Namespace, render_suffixes: Sequence[str],
     (:func:`~gast_pyg.files.check_output_targets`; the per-track BVH names are checked once the
     tracks are known, :func:`write_outputs`); ``animation``: a ``.gif`` / ``.mp4`` render is a
     matplotlib animation, whose writer must exist."""
-    _suffix(args.output, ('.npz',), '--output')
-    _suffix(args.render, render_suffixes, '--render')
-    _suffix(args.bvh, ('.bvh',), '--bvh')
+    check_suffix(args.output, ('.npz',), '--output')
+    check_suffix(args.render, render_suffixes, '--render')
+    check_suffix(args.bvh, ('.bvh',), '--bvh')
     if animation and args.render and Path(args.render).suffix.lower() in ('.gif', '.mp4'):
         from gast_pyg.visualization import check_writer
         check_writer(Path(args.render).suffix.lower())

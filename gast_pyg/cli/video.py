@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from gast_pyg.cli.outputs import check_outputs, write_outputs
+    from gast_pyg.cli.outputs import check_outputs, check_suffix, write_outputs
     from gast_pyg.keypoints.formats import read_detections
     from gast_pyg.keypoints.tracking import gap_frames
     from gast_pyg.lifter import Lifter
@@ -65,10 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     checkpoint = checkpoint_file(args)
     inputs = [args.input, args.keypoints, checkpoint]
-    if args.keypoints_out is not None and not args.keypoints_out.lower().endswith('.json'):
-        from gast_pyg.errors import GastPygError
-        raise GastPygError(f'--keypoints-out {args.keypoints_out}: expected a name ending '
-                           'with .json')
+    check_suffix(args.keypoints_out, ('.json',), '--keypoints-out')
     check_outputs(args, RENDER_SUFFIXES, inputs, extra=[args.keypoints_out] if
                   args.keypoints_out else [])
     start = time.perf_counter()
@@ -79,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     info = probe_video(args.input)
     if args.keypoints is None:
         detector = BlazePoseDetector(max_people=args.max_people, tiles=args.tiles, fps=info.fps)
-        detections, info = detect_video(args.input, detector, args.progress)
+        detections, info = detect_video(args.input, detector, args.progress, info)
         seconds['decode+detect'] = time.perf_counter() - start - sum(seconds.values())
     else:
         detections = dataclasses.replace(read_detections(args.keypoints, args.format, layout=args.layout),

@@ -24,10 +24,12 @@ PathLike = Union[str, os.PathLike]
 
 
 def detect_video(video: PathLike, detector: Optional[KeypointDetector] = None,
-                 progress: bool = True) -> Tuple[Detections, VideoInfo]:
+                 progress: bool = True, info: Optional[VideoInfo] = None
+                 ) -> Tuple[Detections, VideoInfo]:
     """Run ``detector`` (default: :class:`BlazePoseDetector`) on every frame of ``video``,
-    decoding one frame at a time; the detections and the video's :class:`VideoInfo`."""
-    info = probe_video(video)
+    decoding one frame at a time; the detections and the video's :class:`VideoInfo` (``info``:
+    the one already probed, so that the file is not opened for it again)."""
+    info = probe_video(video) if info is None else info
     detector = BlazePoseDetector(fps=info.fps) if detector is None else detector
     rows, count = [], 0
     with detector:
