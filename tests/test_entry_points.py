@@ -96,6 +96,8 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     from test_checkpoints import reference_state_dict
     paths['authors'] = folder / 'authors.bin'
     torch.save({'model_pos': reference_state_dict(model.eval())}, paths['authors'])
+    paths['result'] = folder / 'result.npz'
+    assert main([str(arg) for arg in _infer(paths, paths['result'])]) == 0
     return paths
 
 
@@ -109,6 +111,23 @@ def _infer(inputs, target):
 
 def _infer_render(inputs, target):
     return _infer(inputs, target.parent / 'poses.npz') + ['--render', target]
+
+
+def _infer_bvh(inputs, target):
+    return _infer(inputs, target.parent / 'poses.npz') + ['--bvh', _track_stem(target)]
+
+
+def _track_stem(target: Path) -> Path:
+    """``out.bvh`` for the first track's file ``out_track0.bvh``."""
+    return target.with_name(target.name.replace('_track0', ''))
+
+
+def _bvh(inputs, target):
+    return ['bvh', inputs['result'], '--output', _track_stem(target)]
+
+
+def _view(inputs, target):
+    return ['view', inputs['result'], '--output', target]
 
 
 def _video(inputs, target):
@@ -154,6 +173,9 @@ def _evaluate_json(inputs, target):
 WRITERS: dict[str, tuple[str, Callable]] = {
     'infer --output': ('out.npz', _infer),
     'infer --render': ('out.gif', _infer_render),
+    'infer --bvh': ('out_track0.bvh', _infer_bvh),
+    'bvh --output': ('out_track0.bvh', _bvh),
+    'view --output': ('out.html', _view),
     'video --output': ('out.npz', _video),
     'video --keypoints-out': ('out.json', _video_keypoints_out),
     'export --output': ('model.ts', _export),
@@ -240,7 +262,7 @@ def test_checkpoint_dir_of_an_earlier_run_is_refused_and_kept(tmp_path, inputs, 
     assert intact() and sorted(p.name for p in folder.iterdir()) == ['last.pt']
 
 
-@pytest.mark.parametrize('writer', ['export --output', 'convert TARGET',
+@pytest.mark.parametrize('writer', ['export --output', 'convert TARGET', 'view --output',
                                     'evaluate --output-json', 'train --output-json'])
 def test_dev_null_as_output_is_refused_not_replaced(tmp_path, inputs, capsys, writer):
     before = os.stat('/dev/null')
@@ -252,7 +274,7 @@ def test_dev_null_as_output_is_refused_not_replaced(tmp_path, inputs, capsys, wr
 
 
 @pytest.mark.parametrize('writer', ['infer --output', 'export --output', 'convert TARGET',
-                                    'evaluate --output-json'])
+                                    'view --output', 'evaluate --output-json'])
 def test_longest_legal_output_name_is_written(tmp_path, inputs, capsys, writer):
     suffix = Path(WRITERS[writer][0]).suffix
     target = tmp_path / ('n' * (244 - len(suffix)) + suffix)
