@@ -15,6 +15,7 @@ a fresh process so that its peak memory (peak RSS growth on CPU,
     python benchmarks/speed.py                         # the paper's models + TCN baselines
     python benchmarks/speed.py --models gast27 --threads 2 --json speed.json
     python benchmarks/speed.py --models gast27 --under-load 1   # share of idle under load
+    python benchmarks/speed.py --models gast27 --modes training --channels 32   # another width
 
 ``--under-load N`` starts N competing CPU-bound processes (plain busy loops, then 2-thread
 PyTorch matmul jobs), measures the same figures beside them and prints each as a fraction of
@@ -268,7 +269,8 @@ def measure(task: Dict[str, Any]) -> Dict[str, Any]:
     torch.manual_seed(0)
     torch_geometric.typing.WITH_TORCH_SCATTER &= task['torch_scatter']
     device = torch.device(task['device'])
-    model = build_model(**MODELS[task['model']]).to(device)
+    width = {'channels': task['channels']} if task.get('channels') else {}
+    model = build_model(**{**MODELS[task['model']], **width}).to(device)
     rf, joints = model.receptive_field, model.num_joints
     result: Dict[str, Any] = {'model': task['model'], 'mode': task['mode'], 'threads': threads,
                               'wait_policy': wait_policy(),
@@ -467,6 +469,14 @@ def markdown(results: List[Dict[str, Any]], best: float) -> str:
     return '\n'.join(rows)
 
 
+def task_of(args: argparse.Namespace, name: str, mode: str, device: torch.device,
+            omp_env: Optional[Dict[str, str]]) -> Dict[str, Any]:
+    """The measurement of model ``name`` in ``mode`` that the command-line options ask for."""
+    return dict(model=name, mode=mode, device=str(device), threads=args.threads,
+                frames=args.frames, batch=args.batch, warmup=args.warmup, repeats=args.repeats,
+                torch_scatter=args.torch_scatter, omp_env=omp_env, channels=args.channels)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -493,6 +503,8 @@ def main() -> None:
                              "GOMP_SPINCOUNT=300000, libgomp's own default)")
     parser.add_argument('--frames', type=int, default=10_000, help='inference sequence length')
     parser.add_argument('--batch', type=int, default=128, help='training windows per step')
+    parser.add_argument('--channels', type=int, default=None,
+                        help="width of every model measured (unset: the paper's, above)")
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--memory-frames', nargs='*', type=int, default=[10_000, 100_000],
@@ -530,10 +542,7 @@ def main() -> None:
     if args.under_load or args.idle_versus:
         print(f"torch {torch.__version__}, {os.cpu_count()} cores, load average "
               f"{os.getloadavg()[0]:.2f} at the start", flush=True)
-        tasks = [dict(model=name, mode=mode, device=str(device), threads=args.threads,
-                      frames=args.frames, batch=args.batch, warmup=args.warmup,
-                      repeats=args.repeats, torch_scatter=args.torch_scatter,
-                      omp_env=omp_env)
+        tasks = [task_of(args, name, mode, device, omp_env)
                  for name in args.models for mode in args.modes]
         if args.idle_versus:
             rows = idle_versus(tasks, parse_env(args.idle_versus), args.rounds)
@@ -555,11 +564,7 @@ def main() -> None:
     results = []
     for name in args.models:
         for mode in args.modes:
-            task = dict(model=name, mode=mode, device=str(device), threads=args.threads,
-                        frames=args.frames, batch=args.batch, warmup=args.warmup,
-                        repeats=args.repeats, torch_scatter=args.torch_scatter,
-                        omp_env=omp_env)
-            result = in_subprocess(task)
+            result = in_subprocess(task_of(args, name, mode, device, omp_env))
             results.append(result)
             rate = 'frames/s' if mode == 'inference' else 'windows/s'
             print(f"{name:8s} {mode:9s} {result['per_second']:9,.0f} {rate:9s} "
@@ -567,9 +572,8 @@ def main() -> None:
                   f"peak {result['peak_memory_mib']:,.0f} MiB", flush=True)
     memory = []
     for frames in args.memory_frames:
-        task = dict(model=args.models[0], mode='memory', device=str(device), threads=args.threads,
-                    frames=frames, batch=args.batch, warmup=0, repeats=1,
-                    torch_scatter=args.torch_scatter, omp_env=omp_env)
+        task = dict(task_of(args, args.models[0], 'memory', device, omp_env), frames=frames,
+                    warmup=0, repeats=1)
         try:
             memory.append(in_subprocess(task))
         except RuntimeError as error:
