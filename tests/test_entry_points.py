@@ -29,6 +29,7 @@ import pytest
 import torch
 
 from gast_pyg import build_model, save_checkpoint
+from gast_pyg.bvh import track_paths
 from gast_pyg.cli import main
 from gast_pyg.files import TEMPORARY_MARKER
 
@@ -113,17 +114,17 @@ def _infer_render(inputs, target):
     return _infer(inputs, target.parent / 'poses.npz') + ['--render', target]
 
 
+#: The ``--bvh`` / ``bvh --output`` value, and the first track's file the package writes for it.
+BVH_OUTPUT = 'out.bvh'
+BVH_TRACK0 = track_paths(BVH_OUTPUT, [0])[0].name
+
+
 def _infer_bvh(inputs, target):
-    return _infer(inputs, target.parent / 'poses.npz') + ['--bvh', _track_stem(target)]
-
-
-def _track_stem(target: Path) -> Path:
-    """``out.bvh`` for the first track's file ``out_track0.bvh``."""
-    return target.with_name(target.name.replace('_track0', ''))
+    return _infer(inputs, target.parent / 'poses.npz') + ['--bvh', target.with_name(BVH_OUTPUT)]
 
 
 def _bvh(inputs, target):
-    return ['bvh', inputs['result'], '--output', _track_stem(target)]
+    return ['bvh', inputs['result'], '--output', target.with_name(BVH_OUTPUT)]
 
 
 def _view(inputs, target):
@@ -173,8 +174,8 @@ def _evaluate_json(inputs, target):
 WRITERS: dict[str, tuple[str, Callable]] = {
     'infer --output': ('out.npz', _infer),
     'infer --render': ('out.gif', _infer_render),
-    'infer --bvh': ('out_track0.bvh', _infer_bvh),
-    'bvh --output': ('out_track0.bvh', _bvh),
+    'infer --bvh': (BVH_TRACK0, _infer_bvh),
+    'bvh --output': (BVH_TRACK0, _bvh),
     'view --output': ('out.html', _view),
     'video --output': ('out.npz', _video),
     'video --keypoints-out': ('out.json', _video_keypoints_out),
